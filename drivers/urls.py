@@ -1,0 +1,10 @@
+from django.urls import path
+
+from drivers import views
+
+app_name = "drivers"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("profile/", views.profile_edit, name="profile"),
+    path("delete/", views.account_delete, name="delete"),
+]

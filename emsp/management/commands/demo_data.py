@@ -1,0 +1,18 @@
+from django.core.management.base import BaseCommand
+from rich.console import Console
+from rich.table import Table
+
+from emsp.demo import demo_accounts_ensure
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (driver and staff accounts). Safe to run again."
+
+    def handle(self, *args: object, **options: object) -> None:
+        accounts = demo_accounts_ensure()
+        table = Table(title="Demo accounts")
+        for column in ("role", "email", "password"):
+            table.add_column(column)
+        for account in accounts:
+            table.add_row(account.role, account.email, account.password)
+        Console(file=self.stdout).print(table)

@@ -1,0 +1,83 @@
+"""Staff roles: one auth Group per role, with the permissions that role needs.
+
+The groups are created by a data migration and kept in step with this table after every
+`migrate` (new models bring new permissions). A permission named here for a model that does
+not exist yet is skipped until it does.
+"""
+
+from typing import Any
+
+from django.apps import apps as global_apps
+
+VIEW = ("view",)
+EDIT = ("view", "change")
+FULL = ("view", "add", "change", "delete")
+
+STAFF_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
+    "support": {
+        "drivers.user": EDIT,
+        "drivers.driverprofile": EDIT,
+        "drivers.token": EDIT,
+        "account.emailaddress": EDIT,
+        "roaming.location": VIEW,
+        "roaming.evse": VIEW,
+        "roaming.connector": VIEW,
+        "roaming.session": VIEW,
+        "roaming.cdr": VIEW,
+        "roaming.command": ("view", "add"),
+        "billing.invoice": VIEW,
+        "billing.payment": VIEW,
+        "tariffs.priceplan": VIEW,
+    },
+    "billing": {
+        "drivers.user": VIEW,
+        "drivers.driverprofile": VIEW,
+        "roaming.session": VIEW,
+        "roaming.cdr": VIEW,
+        "billing.invoice": EDIT,
+        "billing.invoiceline": VIEW,
+        "billing.creditnote": FULL,
+        "billing.payment": VIEW,
+        "billing.refund": FULL,
+        "billing.cdrreview": EDIT,
+        "tariffs.tariff": VIEW,
+        "tariffs.priceplan": FULL,
+    },
+    "operations": {
+        "roaming.partner": FULL,
+        "roaming.syncrun": VIEW,
+        "roaming.location": EDIT,
+        "roaming.evse": EDIT,
+        "roaming.connector": EDIT,
+        "roaming.session": VIEW,
+        "roaming.cdr": VIEW,
+        "roaming.command": FULL,
+        "tariffs.tariff": VIEW,
+        "django_celery_beat.periodictask": FULL,
+        "django_celery_beat.intervalschedule": FULL,
+    },
+}
+
+
+def staff_groups_sync(apps: Any = global_apps) -> None:
+    """Create the role groups and set exactly the permissions STAFF_ROLES grants them."""
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for role, grants in STAFF_ROLES.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        wanted = []
+        for model_label, actions in grants.items():
+            app_label, model_name = model_label.split(".")
+            codenames = [f"{action}_{model_name}" for action in actions]
+            wanted.extend(
+                permission_model.objects.filter(
+                    content_type__app_label=app_label, codename__in=codenames
+                )
+            )
+        group.permissions.set(wanted)
+
+
+def staff_groups_sync_after_migrate(sender: Any, **kwargs: Any) -> None:
+    """Runs once per `migrate`, on the last app's signal, when every permission exists."""
+    if sender.label == list(global_apps.get_app_configs())[-1].label:
+        staff_groups_sync()
