@@ -267,3 +267,12 @@ def test_responses_carry_request_ids_and_routing_headers(ocpi):
     assert (response["OCPI-from-country-code"], response["OCPI-from-party-id"]) == ("NL", "EMS")
     assert (response["OCPI-to-country-code"], response["OCPI-to-party-id"]) == ("BE", "BEC")
     assert response.json()["timestamp"].endswith("Z")
+
+
+def test_evse_status_patch_is_a_handful_of_queries(ocpi, django_assert_max_num_queries):
+    """The hot path (>= 200/s in bench_roaming): auth, one locking read, two updates."""
+    data = example("location_example")
+    ocpi.put(location_url(data), data)
+    patch = {"status": "CHARGING", "last_updated": "2030-01-01T00:00:00Z"}
+    with django_assert_max_num_queries(6):
+        assert ocpi.patch(location_url(data, "3256"), patch).status_code == 200
