@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -112,7 +113,7 @@ class OcpiView(View):
             self._size_check(request)
             if self.functional:
                 self._routing_check(call)
-            reply = handler(call, **kwargs)
+            reply = self._run(handler, call, kwargs)
         except OcpiError as error:
             reply = _error_reply(error)
         except BillingNotAvailable as error:
@@ -150,6 +151,16 @@ class OcpiView(View):
             },
         )
         return response
+
+    @staticmethod
+    def _run(handler: Callable[..., Reply], call: OcpiCall, kwargs: dict[str, Any]) -> Reply:
+        """Call the view; once more if a concurrent request created the same object first (the
+        service's transaction was rolled back whole, and the second try sees that object)."""
+        try:
+            return handler(call, **kwargs)
+        except IntegrityError:
+            logger.info("concurrent insert on %s; retrying once", call.request.path)
+            return handler(call, **kwargs)
 
     def _authenticate(self, request: HttpRequest) -> OcpiCall:
         authenticated = partner_authenticate(authorization=request.headers.get("Authorization"))

@@ -1,13 +1,15 @@
 """Locations receiver: the CPO pushes Locations, EVSEs and Connectors; we store and serve them."""
 
 import copy
+import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from roaming.models import EVSE, Connector, Location
-from tests.roaming.conftest import BASE, example
+from tests.roaming.conftest import BASE, OcpiClient, example
 
 LOCATION_EXAMPLES = [
     "location_example",
@@ -276,3 +278,25 @@ def test_evse_status_patch_is_a_handful_of_queries(ocpi, django_assert_max_num_q
     patch = {"status": "CHARGING", "last_updated": "2030-01-01T00:00:00Z"}
     with django_assert_max_num_queries(6):
         assert ocpi.patch(location_url(data, "3256"), patch).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_puts_of_a_new_location_store_it_once(cpo):
+    data = example("location_example")
+    statuses = []
+
+    def put() -> None:
+        try:
+            statuses.append(OcpiClient(cpo.plain_token).put(location_url(data), data).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=put) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200, 200, 200, 200, 201]
+    assert Location.objects.count() == 1
+    assert EVSE.objects.count() == 2
+    assert Connector.objects.count() == 3
