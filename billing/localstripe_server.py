@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 import logging
 import pickle
+import time
 from pathlib import Path
 
+import httpx
 from aiohttp import web
 from localstripe.resources import store
 from localstripe.server import app
@@ -35,6 +37,27 @@ def _save(path: Path) -> None:
     with temporary.open("wb") as file:
         pickle.dump(dict(store), file, protocol=pickle.HIGHEST_PROTOCOL)
     temporary.replace(path)
+
+
+def webhook_register(
+    *, api_base: str, url: str, secret: str, endpoint_id: str = "emsp", timeout: float = 20.0
+) -> None:
+    """Tell the fake server where to send its events, signed with `secret` (it forgets on
+    restart: `make run` calls this each time). Waits for the server to come up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            response = httpx.post(
+                f"{api_base.rstrip('/')}/_config/webhooks/{endpoint_id}",
+                data={"url": url, "secret": secret},
+                timeout=5,
+            )
+            response.raise_for_status()
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
 
 
 def main() -> None:
