@@ -9,6 +9,7 @@
 Results are small frozen dataclasses, so callers never touch stripe-python's objects.
 """
 
+import json
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
@@ -310,21 +311,29 @@ class WebhookSignatureError(Exception):
 
 
 def webhook_event_construct(*, payload: bytes, signature: str) -> dict[str, Any]:
-    """Verify Stripe-Signature (HMAC-SHA256, tolerance 300 s) and return the event as a dict."""
+    """Verify Stripe-Signature (HMAC-SHA256 of "t.payload", tolerance 300 s) and return the
+    event as a dict; WebhookSignatureError for a bad, old or missing signature or a body that
+    is not an event."""
     try:
-        event = stripe.Webhook.construct_event(
-            payload,
+        text = payload.decode("utf-8")
+        stripe.WebhookSignature.verify_header(
+            text,
             signature,
             settings.STRIPE_WEBHOOK_SECRET,
             tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
         )
+        data = json.loads(text)
     except stripe.SignatureVerificationError as error:
         raise WebhookSignatureError(str(error)) from error
-    except ValueError as error:
+    except ValueError as error:  # not UTF-8, not JSON
         raise WebhookSignatureError("The payload is not a JSON event.") from error
-    data = event.to_dict()
-    if not isinstance(data.get("id"), str) or not isinstance(data.get("type"), str):
-        raise WebhookSignatureError("The event has no id or type.")
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("id"), str)
+        or not isinstance(data.get("type"), str)
+        or not isinstance(data.get("data"), dict)
+    ):
+        raise WebhookSignatureError("The payload is not an event.")
     return data
 
 

@@ -417,7 +417,7 @@ def payments_sweep(*, stale_after_seconds: int | None = None) -> dict[str, list]
 
 
 def _locked(payment_id: uuid.UUID | str) -> Payment:
-    return Payment.objects.select_for_update().select_related("user").get(pk=payment_id)
+    return Payment.objects.select_for_update(of=("self",)).select_related("user").get(pk=payment_id)
 
 
 def _current_attempt(payment: Payment) -> PaymentAttempt:
@@ -653,8 +653,7 @@ def _follow_up_create(payment: Payment, suffix: str, amount: Decimal) -> Payment
         amount=amount,
         parent=payment,
         stripe_customer_id=payment.stripe_customer_id,
-        payment_method=payment.payment_method,
-    )
+    )  # charged to the driver's usable card at the time, like any charge
     if amount < _minimum(payment.currency):
         follow_up.state = State.CARRIED
     follow_up.save()

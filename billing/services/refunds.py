@@ -81,7 +81,11 @@ def refund_process(*, refund_id) -> Refund:
     """Send a pending refund to Stripe once. A retry first looks for a refund carrying our id
     in the charge's refunds (a crash may have come after Stripe's answer), then creates."""
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
+        refund = (
+            Refund.objects.select_for_update(of=("self",))
+            .select_related("payment")
+            .get(pk=refund_id)
+        )
         if refund.state != Refund.State.PENDING:
             return refund
         payment = refund.payment

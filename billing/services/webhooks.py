@@ -29,6 +29,7 @@ def webhook_event_receive(*, payload: bytes, signature: str) -> tuple[WebhookEve
     data = gateway.webhook_event_construct(payload=payload, signature=signature)
     stripe_object = (data.get("data") or {}).get("object") or {}
     object_id = stripe_object.get("id") if isinstance(stripe_object, dict) else ""
+    object_id = object_id if isinstance(object_id, str) else ""
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(
@@ -57,6 +58,8 @@ def webhook_event_process(*, event_id: int) -> WebhookEvent:
 
 def _dispatch(event: WebhookEvent) -> str:
     stripe_object = event.payload.get("data", {}).get("object", {})
+    if not isinstance(stripe_object, dict):
+        return "no object"
     if event.type in PAYMENT_INTENT_EVENTS:
         payment = payment_attempt_refresh(stripe_payment_intent_id=event.object_id)
         return f"payment {payment.pk}: {payment.state}" if payment else "not one of ours"
