@@ -16,14 +16,13 @@ import time
 from pathlib import Path
 
 import httpx
-from aiohttp import web
-from localstripe.resources import store
-from localstripe.server import app
 
 SAVE_EVERY_SECONDS = 5.0
 
 
 def _load(path: Path) -> None:
+    from localstripe.resources import store
+
     with contextlib.suppress(FileNotFoundError, EOFError, pickle.UnpicklingError):
         with path.open("rb") as file:
             saved = pickle.load(file)  # noqa: S301 - our own file, written below
@@ -32,6 +31,8 @@ def _load(path: Path) -> None:
 
 
 def _save(path: Path) -> None:
+    from localstripe.resources import store
+
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     with temporary.open("wb") as file:
@@ -66,13 +67,17 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8420)
     parser.add_argument("--state", type=Path, help="file that keeps the store across restarts")
     args = parser.parse_args()
+    # imported here: localstripe builds its whole app on import (webhook_register needs none)
+    from aiohttp import web
+    from localstripe.resources import store
+    from localstripe.server import app
 
     store.dump_to_disk = lambda: None  # see the module docstring
     logging.basicConfig(level=logging.WARNING)
     if args.state:
         _load(args.state)
 
-        async def save_periodically(application: web.Application) -> None:
+        async def save_periodically(application: "web.Application") -> None:
             async def loop() -> None:
                 while True:
                     await asyncio.sleep(SAVE_EVERY_SECONDS)

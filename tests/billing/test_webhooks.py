@@ -231,3 +231,37 @@ def client_http():
     from django.test import Client
 
     return Client()
+
+
+def test_the_fake_stripes_own_signed_events_are_accepted(live_server, driver, settings):
+    """End to end: the fake Stripe signs and sends payment_intent.succeeded to our endpoint."""
+    from billing.localstripe_server import webhook_register
+
+    webhook_register(
+        api_base=settings.STRIPE_API_BASE,
+        url=f"{live_server.url}/billing/stripe/webhook",
+        secret=settings.STRIPE_WEBHOOK_SECRET,
+        endpoint_id=f"test-{uuid.uuid4().hex[:8]}",
+    )
+    save_card(driver, settings)
+    payment = services.payment_charge(
+        user=driver, purpose="invoice", reference="W-4", amount=Decimal("6.00"), currency="EUR"
+    )
+
+    deadline = time.monotonic() + 20
+    while (
+        time.monotonic() < deadline
+        and not WebhookEvent.objects.filter(
+            type="payment_intent.succeeded",
+            object_id=payment.stripe_payment_intent_id or "-",
+            processed_at__isnull=False,
+        ).exists()
+    ):
+        payment.refresh_from_db()
+        time.sleep(0.2)
+
+    event = WebhookEvent.objects.get(
+        type="payment_intent.succeeded", object_id=payment.stripe_payment_intent_id
+    )
+    assert event.processed_at is not None
+    assert event.outcome == f"payment {payment.pk}: succeeded"
