@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test lint format bench clean messages
+.PHONY: install run test lint format bench clean browser messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,11 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: lint
+# Debian's chromium for the browser tests (tests/browser); quick when already installed.
+browser:
+	scripts/ensure-browser
+
+test: lint browser
 	$(PY) -m pytest $(if $(CI),--create-db -p no:cacheprovider,) $(PYTEST_ARGS)
 
 # Regenerate the de/nl message catalogues from the code and templates, and compile them (the .mo
