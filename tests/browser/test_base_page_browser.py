@@ -1,8 +1,13 @@
-"""What every page brings along, in a real browser: htmx from our own server (no CDN), and the CSRF
-token on every htmx request, so live parts of pages can post without a form of their own."""
+"""What every page brings along, in a real browser: htmx from our own server (no CDN), the CSRF
+token on every htmx request (so live parts of pages can post without a form of their own), and
+accessible markup on the pages of a signed-in driver, allauth's own among them."""
 
+import pytest
 from django.conf import settings
 from playwright.sync_api import Page
+
+from tests.browser.a11y import assert_accessible
+from tests.browser.conftest import VIEWPORT_NAMES
 
 
 def test_pages_load_their_scripts_and_styles_from_our_own_server(page: Page, live_server):
@@ -39,3 +44,22 @@ def test_htmx_posts_carry_the_csrf_token_and_plain_posts_without_it_are_refused(
     assert cookies[settings.LANGUAGE_COOKIE_NAME] == "de"
     page.reload()
     assert page.locator("html").get_attribute("lang") == "de"
+
+
+ACCOUNT_PAGES = [
+    "/account/",
+    "/account/profile/",
+    "/account/delete/",
+    "/accounts/email/",
+    "/accounts/password/change/",
+    "/accounts/logout/",
+    "/no-such-page/",
+]
+
+
+@pytest.mark.parametrize("viewport", VIEWPORT_NAMES)
+def test_a_signed_in_driver_s_pages_pass_the_accessibility_checks(driver_page: Page, screenshot):
+    for path in ACCOUNT_PAGES:
+        driver_page.goto(path)
+        assert_accessible(driver_page)
+        screenshot(path.strip("/").replace("/", "-"))
