@@ -27,6 +27,9 @@ STAFF_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "roaming.command": ("view", "add"),
         "billing.invoice": VIEW,
         "billing.payment": VIEW,
+        "billing.paymentattempt": VIEW,
+        "billing.paymentmethod": VIEW,
+        "billing.refund": VIEW,
         "tariffs.priceplan": VIEW,
     },
     "billing": {
@@ -38,6 +41,10 @@ STAFF_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.invoiceline": VIEW,
         "billing.creditnote": FULL,
         "billing.payment": VIEW,
+        "billing.paymentattempt": VIEW,
+        "billing.paymentmethod": VIEW,
+        "billing.stripecustomer": VIEW,
+        "billing.webhookevent": VIEW,
         "billing.refund": FULL,
         "billing.cdrreview": EDIT,
         "tariffs.tariff": VIEW,
@@ -78,6 +85,8 @@ def staff_groups_sync(apps: Any = global_apps) -> None:
 
 
 def staff_groups_sync_after_migrate(sender: Any, **kwargs: Any) -> None:
-    """Runs once per `migrate`, on the last app's signal, when every permission exists."""
-    if sender.label == list(global_apps.get_app_configs())[-1].label:
+    """Runs once per `migrate` (and per `flush`, as after a transactional test), on the signal of
+    the last app that has models (apps without are not signalled), when every permission exists."""
+    with_models = [app for app in global_apps.get_app_configs() if app.models_module is not None]
+    if with_models and sender.label == with_models[-1].label:
         staff_groups_sync()
