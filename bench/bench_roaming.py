@@ -50,6 +50,7 @@ def _setup_database() -> tuple[str, object]:
 
 def _seed() -> tuple[str, list[str], str]:
     """A connected CPO with its Locations and a driver's RFID token: (token, EVSE paths, uid)."""
+    from billing.models import PaymentMethod
     from drivers.models import User
     from drivers.services import token_rfid_add
     from roaming.models import Partner, PartnerRole
@@ -92,6 +93,9 @@ def _seed() -> tuple[str, list[str], str]:
         paths += [f"/ocpi/emsp/2.2.1/locations/NL/BCH/L{number}/{e['uid']}" for e in evses]
     user = User.objects.create_user("bench-driver@example.com", "bench-password-123")
     token_rfid_add(user=user, uid="BENCH0001")
+    PaymentMethod.objects.create(
+        user=user, stripe_id="pm_bench", last4="4242", exp_month=12, exp_year=2099, is_default=True
+    )
     return token, paths, "BENCH0001"
 
 

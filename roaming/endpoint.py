@@ -23,12 +23,7 @@ from roaming.ocpi.enums import StatusCode
 from roaming.ocpi.envelope import MAX_BODY_BYTES, envelope, parse_json_body, parse_json_object
 from roaming.ocpi.errors import OcpiError
 from roaming.ocpi.types import ci_equal
-from roaming.selectors import (
-    BillingNotAvailable,
-    our_party,
-    partner_authenticate,
-    partner_parties,
-)
+from roaming.selectors import our_party, partner_authenticate, partner_parties
 
 logger = logging.getLogger("roaming.ocpi.endpoint")
 
@@ -116,12 +111,6 @@ class OcpiView(View):
             reply = self._run(handler, call, kwargs)
         except OcpiError as error:
             reply = _error_reply(error)
-        except BillingNotAvailable as error:
-            logger.error("authorisation impossible: %s", error)
-            reply = Reply(
-                status_code=StatusCode.SERVER_ERROR,
-                status_message="Authorisation is unavailable; try again later.",
-            )
         except Exception:
             logger.exception("OCPI endpoint failed: %s %s", request.method, request.path)
             reply = Reply(
@@ -225,12 +214,11 @@ class OcpiView(View):
 
     @staticmethod
     def _routing_headers(call: OcpiCall, kwargs: dict[str, Any]) -> dict[str, str]:
-        """Our answer goes from us to the requesting party (its OCPI-from, or the URL's party)."""
+        """Our answer goes from us to the requesting party: its OCPI-from, or the URL's party;
+        when neither names it (a platform with several roles), OCPI-to is left out."""
         headers = call.request.headers
         country_code = headers.get("OCPI-from-country-code") or kwargs.get("country_code")
         party_id = headers.get("OCPI-from-party-id") or kwargs.get("party_id")
-        if not (country_code and party_id) and call.parties:
-            country_code, party_id = sorted(call.parties)[0]
         ours = our_party()
         result = {"OCPI-from-country-code": ours[0], "OCPI-from-party-id": ours[1]}
         if country_code and party_id and _HEADER_ID.match(country_code + party_id):
