@@ -1,0 +1,162 @@
+"""What the engine returns: costs that mirror the CDR's cost fields, and one line per period and
+dimension so a driver or staff member can see why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from .localtime import from_micros
+from .model import ENERGY, FLAT, Price, to_json_value
+from .money import cost_round
+
+UNITS = {ENERGY: "kWh", FLAT: "session"}  # TIME and PARKING_TIME: "h"
+
+
+@dataclass(frozen=True, slots=True)
+class PriceLine:
+    """One dimension in one (part of a) charging period, priced by one PriceComponent.
+
+    `quantity` is what was measured (kWh or hours; 1 for FLAT); `billed_quantity` adds what
+    step_size rounded up (only ever on the last line of its group). `unit_price` is the
+    component's price excl. VAT per unit; `vat` its percentage, None when no VAT applies.
+    `reservation` marks reservation costs. `period_index` is None for FLAT lines.
+    """
+
+    dimension: str
+    reservation: bool
+    period_index: int | None
+    start_micros: int
+    end_micros: int
+    quantity: Decimal
+    billed_quantity: Decimal
+    unit_price: Decimal
+    vat: Decimal | None
+    cost: Price
+    element_index: int
+    component_index: int
+
+    @property
+    def unit(self) -> str:
+        return UNITS.get(self.dimension, "h")
+
+    @property
+    def start_date_time(self) -> datetime:
+        return from_micros(self.start_micros)
+
+    @property
+    def end_date_time(self) -> datetime:
+        return from_micros(self.end_micros)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceBreakdown:
+    """A session's cost, named as in the OCPI CDR; every Price has excl_vat and incl_vat
+    (incl_vat equals excl_vat where no VAT applies).
+
+    The engine returns exact figures (`is_rounded` False); `rounded()` applies the one rounding
+    rule to every cost. `total_cost` includes `min_price_adjustment`/`max_price_adjustment`
+    (positive or negative Price, None when the tariff's min/max price did not apply); the
+    per-dimension totals do not. `notes` explain interpretations applied to this session.
+    """
+
+    currency: str
+    total_cost: Price
+    total_fixed_cost: Price
+    total_energy: Decimal
+    total_energy_cost: Price
+    total_time: Decimal
+    total_time_cost: Price
+    total_parking_time: Decimal
+    total_parking_cost: Price
+    total_reservation_cost: Price
+    lines: tuple[PriceLine, ...]
+    min_price_adjustment: Price | None = None
+    max_price_adjustment: Price | None = None
+    notes: tuple[str, ...] = ()
+    is_rounded: bool = False
+
+    def rounded(self) -> PriceBreakdown:
+        """Every cost rounded half-up to the currency's minor unit, each from its exact figure
+        (so rounded lines need not add up to the rounded total to the last minor unit)."""
+        if self.is_rounded:
+            return self
+        currency = self.currency
+
+        def price(value: Price | None) -> Price | None:
+            if value is None:
+                return None
+            incl = value.incl_vat
+            return Price(
+                cost_round(value.excl_vat, currency),
+                None if incl is None else cost_round(incl, currency),
+            )
+
+        return replace(
+            self,
+            total_cost=price(self.total_cost),
+            total_fixed_cost=price(self.total_fixed_cost),
+            total_energy_cost=price(self.total_energy_cost),
+            total_time_cost=price(self.total_time_cost),
+            total_parking_cost=price(self.total_parking_cost),
+            total_reservation_cost=price(self.total_reservation_cost),
+            min_price_adjustment=price(self.min_price_adjustment),
+            max_price_adjustment=price(self.max_price_adjustment),
+            lines=tuple(replace(line, cost=price(line.cost)) for line in self.lines),
+            is_rounded=True,
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready dict: OCPI CDR field names, amounts and quantities as strings."""
+        data: dict[str, Any] = {"currency": self.currency}
+        for name in (
+            "total_cost",
+            "total_fixed_cost",
+            "total_energy_cost",
+            "total_time_cost",
+            "total_parking_cost",
+            "total_reservation_cost",
+            "min_price_adjustment",
+            "max_price_adjustment",
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = price_json(value)
+        for name in ("total_energy", "total_time", "total_parking_time"):
+            data[name] = quantity_text(getattr(self, name))
+        data["lines"] = [_line_json(line) for line in self.lines]
+        data["notes"] = list(self.notes)
+        return data
+
+
+def price_json(price: Price) -> dict[str, str]:
+    return {
+        "excl_vat": str(price.excl_vat),
+        "incl_vat": str(price.excl_vat if price.incl_vat is None else price.incl_vat),
+    }
+
+
+def quantity_text(value: Decimal) -> str:
+    """A quantity for people: at most 6 decimals, no trailing zeros, never exponent notation."""
+    text = f"{value.quantize(Decimal('0.000001')):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _line_json(line: PriceLine) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "dimension": line.dimension,
+        "reservation": line.reservation,
+        "period_index": line.period_index,
+        "start_date_time": to_json_value(line.start_date_time),
+        "end_date_time": to_json_value(line.end_date_time),
+        "quantity": quantity_text(line.quantity),
+        "billed_quantity": quantity_text(line.billed_quantity),
+        "unit": line.unit,
+        "unit_price": str(line.unit_price),
+        "vat": None if line.vat is None else str(line.vat),
+        "cost": price_json(line.cost),
+        "element_index": line.element_index,
+    }
+    return data

@@ -1,0 +1,559 @@
+"""The pricing engine: a Tariff and a session's charging periods in, a PriceBreakdown out.
+
+Each charging period is laid out as up to three portions, in this order: reservation time,
+charging time (which carries the period's energy, spread evenly over it) and parking time,
+each as long as its share of the period's wall-clock duration. A portion is cut wherever a
+restriction of a reachable element can change inside it (a local time of day or midnight,
+a DST transition, a duration threshold, a kWh threshold), the price components are chosen per
+cut, and consecutive cuts with the same component form one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+from .breakdown import PriceBreakdown, PriceLine
+from .compiled import CompiledComponent, CompiledTariff
+from .errors import SessionError
+from .localtime import DAY, HOUR, from_micros, offset_pieces, to_micros, zone
+from .model import ENERGY, FLAT, PARKING_TIME, TIME, Price, Tariff
+from .parse import parse_date_time, parse_number
+
+RES, CHG, PARK = 0, 1, 2
+ZERO = Decimal(0)
+ONE = Decimal(1)
+_HALF = Decimal("0.5")
+_HOUR = Decimal(HOUR)
+_SECONDS_PER_HOUR = Decimal(3600)
+_WH_PER_KWH = Decimal(1000)
+# Row layout of a parsed charging period.
+_START, _ENERGY, _TIME, _PARKING, _RESERVATION = range(5)
+_MIN_CURRENT, _MAX_CURRENT, _MIN_POWER, _MAX_POWER = range(5, 9)
+_DIMENSION_SLOTS = {
+    "ENERGY": _ENERGY,
+    "TIME": _TIME,
+    "PARKING_TIME": _PARKING,
+    "RESERVATION_TIME": _RESERVATION,
+    "MIN_CURRENT": _MIN_CURRENT,
+    "MAX_CURRENT": _MAX_CURRENT,
+    "MIN_POWER": _MIN_POWER,
+    "MAX_POWER": _MAX_POWER,
+}
+# Session-only CdrDimensionTypes: valid in a Session's periods, not used for pricing.
+_IGNORED_DIMENSIONS = frozenset(
+    {"CURRENT", "ENERGY_EXPORT", "ENERGY_IMPORT", "POWER", "STATE_OF_CHARGE"}
+)
+_TIME_SLOTS = (_TIME, _PARKING, _RESERVATION)
+
+
+@dataclass(frozen=True, slots=True)
+class ChargingPeriod:
+    """An OCPI ChargingPeriod: energy in kWh, times in hours, current in A, power in kW.
+
+    A period ends where the next one starts (the last one at the session's end). When a period
+    gives none of time, parking_time and reservation_time, its whole duration is charging time.
+    """
+
+    start_date_time: datetime
+    energy: Decimal | None = None
+    time: Decimal | None = None
+    parking_time: Decimal | None = None
+    reservation_time: Decimal | None = None
+    min_current: Decimal | None = None
+    max_current: Decimal | None = None
+    min_power: Decimal | None = None
+    max_power: Decimal | None = None
+
+    @classmethod
+    def from_ocpi(cls, data: Mapping[str, Any], path: str = "charging_period") -> ChargingPeriod:
+        row = _period_row(data, path)
+        names = [f.name for f in fields(cls)][1:]
+        return cls(from_micros(row[0]), **dict(zip(names, row[1:], strict=True)))
+
+
+def session_price(
+    tariff: Tariff,
+    *,
+    charging_periods: Sequence[ChargingPeriod],
+    start_date_time: datetime,
+    end_date_time: datetime,
+    time_zone: str,
+    reservation_expired: bool | None = None,
+) -> PriceBreakdown:
+    """Price a session (finished, or running with `end_date_time` = now) exactly; see the
+    package docstring for the rules. `reservation_expired` None: a session that has only
+    reservation time is an expired reservation. Raises SessionError on inconsistent input."""
+    rows = [
+        [
+            to_micros(p.start_date_time),
+            p.energy,
+            p.time,
+            p.parking_time,
+            p.reservation_time,
+            p.min_current,
+            p.max_current,
+            p.min_power,
+            p.max_power,
+        ]
+        for p in charging_periods
+    ]
+    for index, row in enumerate(rows):
+        for slot in _TIME_SLOTS:
+            if row[slot] is not None and row[slot] < 0:
+                raise SessionError(f"charging_periods[{index}]", "times must be >= 0")
+    return _Pricing(
+        tariff,
+        rows,
+        to_micros(start_date_time),
+        to_micros(end_date_time),
+        time_zone,
+        reservation_expired,
+    ).run()
+
+
+def cdr_price(
+    tariff: Tariff,
+    cdr: Mapping[str, Any],
+    *,
+    time_zone: str,
+    reservation_expired: bool | None = None,
+) -> PriceBreakdown:
+    """Price an OCPI CDR (or Session) given as its JSON dict; start_date_time, end_date_time
+    and charging_periods suffice (plus currency, which must be the tariff's when present)."""
+    if not isinstance(cdr, Mapping):
+        raise SessionError("", "a CDR must be a JSON object")
+    currency = cdr.get("currency")
+    if currency is not None and currency != tariff.currency:
+        raise SessionError("currency", f"{currency!r} is not the tariff's {tariff.currency!r}")
+    start = parse_date_time(cdr.get("start_date_time"), "start_date_time", SessionError)
+    end_value = cdr.get("end_date_time")
+    if end_value is None:
+        raise SessionError("end_date_time", "is required (for a running session: now)")
+    end = parse_date_time(end_value, "end_date_time", SessionError)
+    periods = cdr.get("charging_periods")
+    if not isinstance(periods, list):
+        raise SessionError("charging_periods", "must be a list of ChargingPeriods")
+    rows = [_period_row(p, f"charging_periods[{i}]") for i, p in enumerate(periods)]
+    return _Pricing(
+        tariff, rows, to_micros(start), to_micros(end), time_zone, reservation_expired
+    ).run()
+
+
+def _period_row(data: Any, path: str) -> list[Any]:
+    if not isinstance(data, Mapping):
+        raise SessionError(path, "must be a ChargingPeriod object")
+    row: list[Any] = [None] * 9
+    row[_START] = to_micros(
+        parse_date_time(data.get("start_date_time"), f"{path}.start_date_time", SessionError)
+    )
+    dimensions = data.get("dimensions")
+    if not isinstance(dimensions, list):
+        raise SessionError(f"{path}.dimensions", "must be a list of CdrDimensions")
+    for i, dimension in enumerate(dimensions):
+        where = f"{path}.dimensions[{i}]"
+        if not isinstance(dimension, Mapping):
+            raise SessionError(where, "must be a CdrDimension object")
+        kind = dimension.get("type")
+        slot = _DIMENSION_SLOTS.get(kind)  # type: ignore[arg-type]
+        if slot is None:
+            if kind in _IGNORED_DIMENSIONS:
+                continue
+            raise SessionError(f"{where}.type", f"{kind!r} is not a CdrDimensionType")
+        if row[slot] is not None:
+            raise SessionError(f"{where}.type", f"{kind} appears twice in this period")
+        volume = parse_number(dimension.get("volume"), f"{where}.volume", SessionError)
+        if slot in _TIME_SLOTS and volume < 0:
+            raise SessionError(f"{where}.volume", "must be >= 0")
+        row[slot] = volume
+    return row
+
+
+def _part(amount: Decimal, fraction: Decimal) -> Decimal:
+    """`amount` times `fraction`, exact at both ends so that parts add up to the whole."""
+    if fraction is ZERO:
+        return ZERO
+    if fraction is ONE:
+        return amount
+    return amount * fraction
+
+
+class _Pricing:
+    """One pricing run. Lines are kept as lists until the end:
+    [dimension, component, reservation, period_index, start, end, quantity]."""
+
+    def __init__(self, tariff, rows, start, end, time_zone, reservation_expired):
+        if end < start:
+            raise SessionError("end_date_time", "is before start_date_time")
+        previous = start
+        for index, row in enumerate(rows):
+            moment = row[_START]
+            if moment < previous:
+                where = f"charging_periods[{index}].start_date_time"
+                if index == 0:
+                    raise SessionError(where, "is before the session's start_date_time")
+                raise SessionError(where, "is before the previous period's start")
+            if moment > end:
+                where = f"charging_periods[{index}].start_date_time"
+                raise SessionError(where, "is after the session's end_date_time")
+            previous = moment
+        self.tariff: Tariff = tariff
+        self.compiled: CompiledTariff = tariff.compiled
+        self.rows = rows
+        self.start = start
+        self.end = end
+        tz = zone(time_zone)
+        self.pieces = offset_pieces(tz, start, end) if self.compiled.uses_local_time else None
+        self.reservation_expired = reservation_expired
+        self.lines: list[list[Any]] = []
+        self.notes: list[str] = []
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def portions(self) -> list[tuple]:
+        portions = []
+        rows = self.rows
+        count = len(rows)
+        kwh = ZERO
+        inferred = []
+        for index, row in enumerate(rows):
+            begin = row[_START]
+            finish = rows[index + 1][_START] if index + 1 < count else self.end
+            width = finish - begin
+            energy = row[_ENERGY] or ZERO
+            time, parking, reservation = row[_TIME], row[_PARKING], row[_RESERVATION]
+            if time is None and parking is None and reservation is None:
+                time = Decimal(width) / _HOUR
+                if width:
+                    inferred.append(index)
+            parts = []
+            if reservation:
+                parts.append((RES, reservation))
+            if time or energy:
+                parts.append((CHG, time or ZERO))
+            if parking:
+                parts.append((PARK, parking))
+            total = (reservation or ZERO) + (time or ZERO) + (parking or ZERO)
+            cursor = begin
+            for position, (kind, volume) in enumerate(parts):
+                if position == len(parts) - 1:
+                    stop = finish
+                elif total:
+                    stop = cursor + int(width * volume / total)
+                else:
+                    stop = cursor
+                portions.append(
+                    (
+                        kind,
+                        index,
+                        cursor,
+                        stop,
+                        volume,
+                        energy if kind == CHG else ZERO,
+                        kwh + energy if kind == PARK else kwh,
+                        row,
+                    )
+                )
+                cursor = stop
+            kwh += energy
+        if inferred and self.compiled.candidates[TIME]:
+            self.notes.append(
+                "charging periods without a time dimension count as charging time: "
+                + ", ".join(str(i) for i in inferred)
+            )
+        return portions
+
+    # -- run ----------------------------------------------------------------------------------
+
+    def run(self) -> PriceBreakdown:
+        portions = self.portions()
+        normal = [p for p in portions if p[0] != RES]
+        has_reservation = len(normal) != len(portions)
+        expired = self.reservation_expired
+        if expired is None:
+            expired = has_reservation and not normal
+        self.expired = expired
+        if normal:
+            self.normal_start = normal[0][2]
+        else:
+            reserved = [p for p in portions if p[0] == RES]
+            self.normal_start = reserved[-1][3] if reserved else self.start
+        self.flat_found = {True: False, False: False}
+        for portion in portions:
+            self.price_portion(portion)
+        if not normal and not expired and not self.flat_found[False]:
+            self.flat_at(self.normal_start, False)
+        if not self.tariff.is_active_at(from_micros(self.start)):
+            self.notes.append("the tariff is not valid at the session's start_date_time")
+        return self.breakdown()
+
+    def flat_at(self, moment: int, reservation: bool) -> None:
+        context = self.context(moment, self.normal_start, ZERO, None, None, None, None)
+        table = self.compiled.reservation_candidates if reservation else self.compiled.candidates
+        component = self.choose(table[FLAT], context, {})
+        if component is not None:
+            self.flat_found[reservation] = True
+            self.lines.append([FLAT, component, reservation, None, moment, moment, ONE])
+
+    def price_portion(self, portion: tuple) -> None:
+        kind, index, begin, finish, volume, energy, kwh_before, row = portion
+        compiled = self.compiled
+        is_reservation = kind == RES
+        if is_reservation:
+            table = compiled.reservation_candidates
+            part_start = self.start
+            dimensions = [TIME] if volume else []
+        else:
+            table = compiled.candidates
+            part_start = self.normal_start
+            if kind == CHG:
+                dimensions = ([TIME] if volume else []) + ([ENERGY] if energy else [])
+            else:
+                dimensions = [PARKING_TIME]
+        need_flat = not self.flat_found[is_reservation]
+        if kind == CHG:
+            min_power, max_power = _pair(row[_MIN_POWER], row[_MAX_POWER])
+            if min_power is None and volume and energy:
+                min_power = max_power = energy / volume
+            min_current, max_current = _pair(row[_MIN_CURRENT], row[_MAX_CURRENT])
+        else:
+            min_power = max_power = min_current = max_current = None
+        cuts = self.cuts(begin, finish, part_start, energy, kwh_before)
+        open_lines: dict[str, list[Any]] = {}
+        fraction, moment = ZERO, begin
+        for position in range(len(cuts) + 1):
+            following = cuts[position][0] if position < len(cuts) else ONE
+            if kind == CHG and energy and compiled.kwh_thresholds:
+                kwh = kwh_before + energy * (fraction + following) * _HALF
+            else:
+                kwh = kwh_before
+            context = self.context(
+                moment, part_start, kwh, min_current, max_current, min_power, max_power
+            )
+            memo: dict[int, bool] = {}
+            for dimension in dimensions:
+                component = self.choose(table[dimension], context, memo)
+                line = open_lines.get(dimension)
+                if line is None or line[1] is not component:
+                    if line is not None:
+                        self.close(line, fraction, moment, volume, energy)
+                    open_lines[dimension] = [
+                        dimension,
+                        component,
+                        is_reservation,
+                        index,
+                        moment,
+                        fraction,
+                    ]
+            if need_flat:
+                component = self.choose(table[FLAT], context, memo)
+                if component is not None:
+                    self.lines.append([FLAT, component, is_reservation, None, moment, moment, ONE])
+                    self.flat_found[is_reservation] = True
+                    need_flat = False
+            if position < len(cuts):
+                fraction, moment = cuts[position]
+        for line in open_lines.values():
+            self.close(line, ONE, finish, volume, energy)
+
+    def close(self, line, fraction, moment, volume, energy) -> None:
+        dimension, component, reservation, index, begin, start_fraction = line
+        if component is None:
+            return
+        amount = energy if dimension == ENERGY else volume
+        quantity = _part(amount, fraction) - _part(amount, start_fraction)
+        if quantity:
+            self.lines.append([dimension, component, reservation, index, begin, moment, quantity])
+
+    def context(self, moment, part_start, kwh, min_current, max_current, min_power, max_power):
+        pieces = self.pieces
+        if pieces is None:
+            sod = day = weekday = 0
+        else:
+            offset = pieces[0][1]
+            for since, piece_offset in pieces:
+                if since <= moment:
+                    offset = piece_offset
+            local = moment + offset
+            day, sod = divmod(local, DAY)
+            weekday = (day + 3) % 7  # 1970-01-01 was a Thursday
+        return (
+            sod,
+            day,
+            weekday,
+            kwh,
+            moment - part_start,
+            min_current,
+            max_current,
+            min_power,
+            max_power,
+            self.expired,
+        )
+
+    def choose(self, candidates, context, memo) -> CompiledComponent | None:
+        matchers = self.compiled.matchers
+        for element_index, component in candidates:
+            matched = memo.get(element_index)
+            if matched is None:
+                matched = memo[element_index] = matchers[element_index](context)
+            if matched:
+                return component
+        return None
+
+    # -- where restrictions can change --------------------------------------------------------
+
+    def cuts(self, begin, finish, part_start, energy, kwh_before) -> list[tuple[Decimal, int]]:
+        compiled = self.compiled
+        width = finish - begin
+        instants: set[int] = set()
+        if width > 0:
+            if self.pieces is not None:
+                self.local_cuts(begin, finish, instants)
+            for threshold in compiled.duration_thresholds:
+                moment = part_start + threshold
+                if begin < moment < finish:
+                    instants.add(moment)
+        cuts = [(Decimal(m - begin) / width, m) for m in instants]
+        if energy and compiled.kwh_thresholds:
+            low, high = sorted((kwh_before, kwh_before + energy))
+            for threshold in compiled.kwh_thresholds:
+                if low < threshold < high:
+                    fraction = (threshold - kwh_before) / energy
+                    step = (fraction * width).to_integral_value(ROUND_CEILING)
+                    cuts.append((fraction, begin + int(step)))
+        if len(cuts) > 1:
+            cuts.sort()
+            cuts = [c for i, c in enumerate(cuts) if i == 0 or c[0] != cuts[i - 1][0]]
+        return [c for c in cuts if ZERO < c[0] < ONE]
+
+    def local_cuts(self, begin: int, finish: int, instants: set[int]) -> None:
+        pieces = self.pieces
+        boundaries = self.compiled.day_boundaries
+        for position, (since, offset) in enumerate(pieces):
+            until = pieces[position + 1][0] if position + 1 < len(pieces) else finish
+            low, high = max(begin, since), min(finish, until)
+            if low >= high:
+                continue
+            if since > begin:
+                instants.add(since)  # the clock jumps: a boundary may be crossed here
+            local_low, local_high = low + offset, high + offset
+            base = local_low - local_low % DAY
+            while base < local_high:
+                for boundary in boundaries:
+                    local = base + boundary
+                    if local >= local_high:
+                        break
+                    if local > local_low:
+                        instants.add(local - offset)
+                base += DAY
+
+    # -- totals -------------------------------------------------------------------------------
+
+    def breakdown(self) -> PriceBreakdown:
+        lines = self.lines
+        lines.sort(key=lambda line: line[4])  # chronological: step_size looks at the last line
+        billed = [line[6] if line[6] > 0 else ZERO for line in lines]
+        self.apply_step(lines, billed, [ENERGY], False, _WH_PER_KWH)
+        self.apply_step(lines, billed, [TIME, PARKING_TIME], False, _SECONDS_PER_HOUR)
+        self.apply_step(lines, billed, [TIME], True, _SECONDS_PER_HOUR)
+        totals = {key: [ZERO, ZERO] for key in ("fixed", ENERGY, TIME, PARKING_TIME, "reserved")}
+        priced = []
+        for line, quantity in zip(lines, billed, strict=True):
+            dimension, component, reservation, index, begin, finish, measured = line
+            excl = quantity * component.price
+            factor = component.incl_factor
+            incl = excl if factor is None else excl * factor
+            key = "reserved" if reservation else ("fixed" if dimension == FLAT else dimension)
+            total = totals[key]
+            total[0] += excl
+            total[1] += incl
+            priced.append(
+                PriceLine(
+                    dimension,
+                    reservation,
+                    index,
+                    begin,
+                    finish,
+                    measured,
+                    quantity,
+                    component.price,
+                    component.vat,
+                    Price(excl, incl),
+                    component.element_index,
+                    component.component_index,
+                )
+            )
+        excl = sum((t[0] for t in totals.values()), ZERO)
+        incl = sum((t[1] for t in totals.values()), ZERO)
+        minimum = maximum = None
+        tariff = self.tariff
+        if tariff.min_price is not None:
+            excl, incl, minimum = _bound(excl, incl, tariff.min_price, max)
+        if tariff.max_price is not None:
+            excl, incl, maximum = _bound(excl, incl, tariff.max_price, min)
+        rows = self.rows
+        return PriceBreakdown(
+            currency=tariff.currency,
+            total_cost=Price(excl, incl),
+            total_fixed_cost=Price(*totals["fixed"]),
+            total_energy=sum((r[_ENERGY] for r in rows if r[_ENERGY] is not None), ZERO),
+            total_energy_cost=Price(*totals[ENERGY]),
+            total_time=Decimal(self.end - self.start) / _HOUR,
+            total_time_cost=Price(*totals[TIME]),
+            total_parking_time=sum((r[_PARKING] for r in rows if r[_PARKING] is not None), ZERO),
+            total_parking_cost=Price(*totals[PARKING_TIME]),
+            total_reservation_cost=Price(*totals["reserved"]),
+            lines=tuple(priced),
+            min_price_adjustment=minimum,
+            max_price_adjustment=maximum,
+            notes=tuple(self.notes),
+        )
+
+    @staticmethod
+    def apply_step(lines, billed, dimensions, reservation, units_per_unit) -> None:
+        """step_size once per group: round the group's total up with the step of its last
+        line's component and add the difference to that last line. For TIME and PARKING_TIME
+        together the group is the last line's dimension (parking is rounded, not charging)."""
+        last = None
+        for position in range(len(lines) - 1, -1, -1):
+            line = lines[position]
+            if line[2] == reservation and line[0] in dimensions and billed[position] > 0:
+                last = position
+                break
+        if last is None:
+            return
+        dimension = lines[last][0]
+        total = sum(
+            (
+                billed[i]
+                for i, line in enumerate(lines)
+                if line[2] == reservation and line[0] == dimension
+            ),
+            ZERO,
+        )
+        step = lines[last][1].step_size
+        steps = (total * units_per_unit / step).to_integral_value(ROUND_CEILING)
+        billed[last] += steps * step / units_per_unit - total
+
+
+def _pair(minimum: Decimal | None, maximum: Decimal | None) -> tuple[Any, Any]:
+    """A period's (min, max) reading of a quantity; one stands in for the other when alone."""
+    return (maximum if minimum is None else minimum), (minimum if maximum is None else maximum)
+
+
+def _bound(excl: Decimal, incl: Decimal, bound: Price, pick) -> tuple[Decimal, Decimal, Any]:
+    """Apply min_price (pick=max) or max_price (pick=min) to excl. and incl. VAT separately.
+    Without an incl_vat bound, the incl. VAT total moves in proportion to the excl. total."""
+    new_excl = pick(excl, bound.excl_vat)
+    if bound.incl_vat is not None:
+        new_incl = pick(incl, bound.incl_vat)
+    elif new_excl == excl:
+        new_incl = incl
+    else:
+        new_incl = incl * new_excl / excl if excl else new_excl
+    if new_excl == excl and new_incl == incl:
+        return excl, incl, None
+    return new_excl, new_incl, Price(new_excl - excl, new_incl - incl)
