@@ -3,14 +3,20 @@ dimension so a driver or staff member can see why."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from .localtime import from_micros
 from .model import ENERGY, FLAT, Price, to_json_value
-from .money import cost_round
+from .money import cost_rounder
+
+# (dimension, reservation, period_index, start, end, quantity, billed_quantity, unit_price, vat,
+#  excl_vat, incl_vat, element_index, component_index): a PriceLine before it is built.
+LineRow = tuple
 
 UNITS = {ENERGY: "kWh", FLAT: "session"}  # TIME and PARKING_TIME: "h"
 
@@ -51,7 +57,7 @@ class PriceLine:
         return from_micros(self.end_micros)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PriceBreakdown:
     """A session's cost, named as in the OCPI CDR; every Price has excl_vat and incl_vat
     (incl_vat equals excl_vat where no VAT applies).
@@ -60,6 +66,7 @@ class PriceBreakdown:
     rule to every cost. `total_cost` includes `min_price_adjustment`/`max_price_adjustment`
     (positive or negative Price, None when the tariff's min/max price did not apply); the
     per-dimension totals do not. `notes` explain interpretations applied to this session.
+    `lines` (PriceLine objects, in time order) are built on first access from `line_rows`.
     """
 
     currency: str
@@ -72,40 +79,52 @@ class PriceBreakdown:
     total_parking_time: Decimal
     total_parking_cost: Price
     total_reservation_cost: Price
-    lines: tuple[PriceLine, ...]
+    line_rows: tuple[LineRow, ...] = field(default=(), repr=False)
     min_price_adjustment: Price | None = None
     max_price_adjustment: Price | None = None
     notes: tuple[str, ...] = ()
     is_rounded: bool = False
 
+    @cached_property
+    def lines(self) -> tuple[PriceLine, ...]:
+        rounding = _rounding(self.currency) if self.is_rounded else None
+        lines = []
+        for row in self.line_rows:
+            excl, incl = row[9], row[10]
+            if rounding is not None:
+                excl, incl = rounding(excl), rounding(incl)
+            lines.append(PriceLine(*row[:9], Price(excl, incl), row[11], row[12]))
+        return tuple(lines)
+
     def rounded(self) -> PriceBreakdown:
-        """Every cost rounded half-up to the currency's minor unit, each from its exact figure
-        (so rounded lines need not add up to the rounded total to the last minor unit)."""
+        """Every cost rounded half-up to the currency's minor unit (`cost_round`), each from its
+        exact figure (so rounded lines need not add up to the rounded total to the last unit)."""
         if self.is_rounded:
             return self
-        currency = self.currency
+        rounding = _rounding(self.currency)
 
         def price(value: Price | None) -> Price | None:
             if value is None:
                 return None
             incl = value.incl_vat
-            return Price(
-                cost_round(value.excl_vat, currency),
-                None if incl is None else cost_round(incl, currency),
-            )
+            return Price(rounding(value.excl_vat), None if incl is None else rounding(incl))
 
-        return replace(
-            self,
-            total_cost=price(self.total_cost),
-            total_fixed_cost=price(self.total_fixed_cost),
-            total_energy_cost=price(self.total_energy_cost),
-            total_time_cost=price(self.total_time_cost),
-            total_parking_cost=price(self.total_parking_cost),
-            total_reservation_cost=price(self.total_reservation_cost),
-            min_price_adjustment=price(self.min_price_adjustment),
-            max_price_adjustment=price(self.max_price_adjustment),
-            lines=tuple(replace(line, cost=price(line.cost)) for line in self.lines),
-            is_rounded=True,
+        return PriceBreakdown(
+            self.currency,
+            price(self.total_cost),
+            price(self.total_fixed_cost),
+            self.total_energy,
+            price(self.total_energy_cost),
+            self.total_time,
+            price(self.total_time_cost),
+            self.total_parking_time,
+            price(self.total_parking_cost),
+            price(self.total_reservation_cost),
+            self.line_rows,
+            price(self.min_price_adjustment),
+            price(self.max_price_adjustment),
+            self.notes,
+            True,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -160,3 +179,7 @@ def _line_json(line: PriceLine) -> dict[str, Any]:
         "element_index": line.element_index,
     }
     return data
+
+
+def _rounding(currency: str) -> Callable[[Decimal], Decimal]:
+    return cost_rounder(currency)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
-from .localtime import DAY, HOUR, SECOND
+from .localtime import DAY, HOUR, SECOND, to_micros
 from .model import (
     DAYS_OF_WEEK,
     ENERGY,
@@ -70,7 +70,12 @@ class CompiledTariff:
         "kwh_thresholds",
         "matchers",
         "reservation_candidates",
+        "static",
+        "uses_current",
         "uses_local_time",
+        "uses_power",
+        "valid_from",
+        "valid_until",
     )
 
     def __init__(self, tariff: Tariff) -> None:
@@ -87,6 +92,7 @@ class CompiledTariff:
         boundaries: set[int] = set()
         kwh: set[Decimal] = set()
         durations: set[int] = set()
+        self.uses_power = self.uses_current = False
         for index, element in enumerate(tariff.elements):
             restrictions = element.restrictions or TariffRestrictions()
             is_reservation = restrictions.reservation is not None
@@ -117,8 +123,27 @@ class CompiledTariff:
                     closed.add(key)
             if reachable:
                 _collect_changes(restrictions, boundaries, kwh, durations)
+                r = restrictions
+                self.uses_power |= r.min_power is not None or r.max_power is not None
+                self.uses_current |= r.min_current is not None or r.max_current is not None
         self.candidates = normal
         self.reservation_candidates = reservation
+        # Per table, the dimensions whose component needs no context: none, or the first
+        # candidate's element has no restriction at all.
+        self.static: dict[bool, dict[str, CompiledComponent | None]] = {
+            is_reservation: {
+                dimension: (candidates[0][1] if candidates else None)
+                for dimension, candidates in table.items()
+                if not candidates or self.matchers[candidates[0][0]] is _always
+            }
+            for is_reservation, table in ((False, normal), (True, reservation))
+        }
+        self.valid_from = (
+            -(2**63) if tariff.start_date_time is None else to_micros(tariff.start_date_time)
+        )
+        self.valid_until = (
+            2**63 if tariff.end_date_time is None else to_micros(tariff.end_date_time)
+        )
         self.day_boundaries: tuple[int, ...] = tuple(sorted(boundaries))
         self.uses_local_time = bool(boundaries)
         self.kwh_thresholds: tuple[Decimal, ...] = tuple(sorted(kwh))

@@ -16,10 +16,10 @@ from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from .breakdown import PriceBreakdown, PriceLine
+from .breakdown import PriceBreakdown
 from .compiled import CompiledComponent, CompiledTariff
 from .errors import SessionError
-from .localtime import DAY, HOUR, from_micros, offset_pieces, to_micros, zone
+from .localtime import DAY, HOUR, ONE_MICROSECOND, from_micros, offset_pieces, to_micros, zone
 from .model import ENERGY, FLAT, PARKING_TIME, TIME, Price, Tariff
 from .parse import parse_date_time, parse_number
 
@@ -48,6 +48,8 @@ _IGNORED_DIMENSIONS = frozenset(
     {"CURRENT", "ENERGY_EXPORT", "ENERGY_IMPORT", "POWER", "STATE_OF_CHARGE"}
 )
 _TIME_SLOTS = (_TIME, _PARKING, _RESERVATION)
+_INFINITY = float("inf")
+_EPOCH_NAIVE = datetime(1970, 1, 1)  # noqa: DTZ001 - compared with naive UTC readings
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,52 +126,76 @@ def cdr_price(
 ) -> PriceBreakdown:
     """Price an OCPI CDR (or Session) given as its JSON dict; start_date_time, end_date_time
     and charging_periods suffice (plus currency, which must be the tariff's when present)."""
-    if not isinstance(cdr, Mapping):
+    if type(cdr) is not dict and not isinstance(cdr, Mapping):
         raise SessionError("", "a CDR must be a JSON object")
     currency = cdr.get("currency")
     if currency is not None and currency != tariff.currency:
         raise SessionError("currency", f"{currency!r} is not the tariff's {tariff.currency!r}")
-    start = parse_date_time(cdr.get("start_date_time"), "start_date_time", SessionError)
+    start = micros_of(cdr.get("start_date_time"), "start_date_time")
     end_value = cdr.get("end_date_time")
     if end_value is None:
         raise SessionError("end_date_time", "is required (for a running session: now)")
-    end = parse_date_time(end_value, "end_date_time", SessionError)
+    end = micros_of(end_value, "end_date_time")
     periods = cdr.get("charging_periods")
-    if not isinstance(periods, list):
+    if type(periods) is not list:
         raise SessionError("charging_periods", "must be a list of ChargingPeriods")
     rows = [_period_row(p, f"charging_periods[{i}]") for i, p in enumerate(periods)]
-    return _Pricing(
-        tariff, rows, to_micros(start), to_micros(end), time_zone, reservation_expired
-    ).run()
+    return _Pricing(tariff, rows, start, end, time_zone, reservation_expired).run()
 
 
 def _period_row(data: Any, path: str) -> list[Any]:
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise SessionError(path, "must be a ChargingPeriod object")
     row: list[Any] = [None] * 9
-    row[_START] = to_micros(
-        parse_date_time(data.get("start_date_time"), f"{path}.start_date_time", SessionError)
-    )
+    row[_START] = micros_of(data.get("start_date_time"), f"{path}.start_date_time")
     dimensions = data.get("dimensions")
-    if not isinstance(dimensions, list):
+    if type(dimensions) is not list:
         raise SessionError(f"{path}.dimensions", "must be a list of CdrDimensions")
     for i, dimension in enumerate(dimensions):
-        where = f"{path}.dimensions[{i}]"
-        if not isinstance(dimension, Mapping):
-            raise SessionError(where, "must be a CdrDimension object")
+        if type(dimension) is not dict and not isinstance(dimension, Mapping):
+            raise SessionError(f"{path}.dimensions[{i}]", "must be a CdrDimension object")
         kind = dimension.get("type")
-        slot = _DIMENSION_SLOTS.get(kind)  # type: ignore[arg-type]
+        slot = _DIMENSION_SLOTS.get(kind) if type(kind) is str else None
         if slot is None:
             if kind in _IGNORED_DIMENSIONS:
                 continue
-            raise SessionError(f"{where}.type", f"{kind!r} is not a CdrDimensionType")
+            raise SessionError(
+                f"{path}.dimensions[{i}].type", f"{kind!r} is not a CdrDimensionType"
+            )
         if row[slot] is not None:
-            raise SessionError(f"{where}.type", f"{kind} appears twice in this period")
-        volume = parse_number(dimension.get("volume"), f"{where}.volume", SessionError)
+            raise SessionError(
+                f"{path}.dimensions[{i}].type", f"{kind} appears twice in this period"
+            )
+        volume = dimension.get("volume")
+        if type(volume) is float and volume == volume and abs(volume) != _INFINITY:
+            if slot >= _MIN_CURRENT:  # read as Decimal only if a restriction needs it
+                row[slot] = volume
+                continue
+            volume = Decimal(repr(volume))
+        else:
+            volume = parse_number(volume, f"{path}.dimensions[{i}].volume", SessionError)
         if slot in _TIME_SLOTS and volume < 0:
-            raise SessionError(f"{where}.volume", "must be >= 0")
+            raise SessionError(f"{path}.dimensions[{i}].volume", "must be >= 0")
         row[slot] = volume
     return row
+
+
+def micros_of(value: Any, path: str) -> int:
+    """An OCPI DateTime as microseconds since the epoch; the common "...T12:00:00Z" shape is
+    read directly."""
+    if (
+        type(value) is str
+        and len(value) == 20
+        and value[19] == "Z"
+        and value[10] == "T"
+        and value[13] == ":"
+        and value[16] == ":"
+    ):
+        try:
+            return (datetime.fromisoformat(value[:19]) - _EPOCH_NAIVE) // ONE_MICROSECOND
+        except ValueError:
+            pass
+    return to_micros(parse_date_time(value, path, SessionError))
 
 
 def _part(amount: Decimal, fraction: Decimal) -> Decimal:
@@ -217,7 +243,7 @@ class _Pricing:
         portions = []
         rows = self.rows
         count = len(rows)
-        kwh = ZERO
+        kwh = total_parking = ZERO
         inferred = []
         for index, row in enumerate(rows):
             begin = row[_START]
@@ -229,17 +255,23 @@ class _Pricing:
                 time = Decimal(width) / _HOUR
                 if width:
                     inferred.append(index)
-            parts = []
-            if reservation:
-                parts.append((RES, reservation))
-            if time or energy:
-                parts.append((CHG, time or ZERO))
-            if parking:
-                parts.append((PARK, parking))
             total = (reservation or ZERO) + (time or ZERO) + (parking or ZERO)
+            if reservation is None and parking is None:  # the common charging period
+                parts = [(CHG, time or ZERO)] if time or energy else []
+            elif time is None and reservation is None and not energy:
+                parts = [(PARK, parking)] if parking else []
+            else:
+                parts = []
+                if reservation:
+                    parts.append((RES, reservation))
+                if time or energy:
+                    parts.append((CHG, time or ZERO))
+                if parking:
+                    parts.append((PARK, parking))
             cursor = begin
+            last = len(parts) - 1
             for position, (kind, volume) in enumerate(parts):
-                if position == len(parts) - 1:
+                if position == last:
                     stop = finish
                 elif total:
                     stop = cursor + int(width * volume / total)
@@ -258,7 +290,11 @@ class _Pricing:
                     )
                 )
                 cursor = stop
+            if parking:
+                total_parking += parking
             kwh += energy
+        self.total_energy = kwh
+        self.total_parking_time = total_parking
         if inferred and self.compiled.candidates[TIME]:
             self.notes.append(
                 "charging periods without a time dimension count as charging time: "
@@ -286,7 +322,7 @@ class _Pricing:
             self.price_portion(portion)
         if not normal and not expired and not self.flat_found[False]:
             self.flat_at(self.normal_start, False)
-        if not self.tariff.is_active_at(from_micros(self.start)):
+        if not self.compiled.valid_from <= self.start <= self.compiled.valid_until:
             self.notes.append("the tariff is not valid at the session's start_date_time")
         return self.breakdown()
 
@@ -301,32 +337,57 @@ class _Pricing:
     def price_portion(self, portion: tuple) -> None:
         kind, index, begin, finish, volume, energy, kwh_before, row = portion
         compiled = self.compiled
-        is_reservation = kind == RES
-        if is_reservation:
+        lines = self.lines
+        if kind == RES:
+            is_reservation = True
             table = compiled.reservation_candidates
             part_start = self.start
-            dimensions = [TIME] if volume else []
+            dimensions: tuple[str, ...] = (TIME,) if volume else ()
         else:
+            is_reservation = False
             table = compiled.candidates
             part_start = self.normal_start
-            if kind == CHG:
-                dimensions = ([TIME] if volume else []) + ([ENERGY] if energy else [])
+            if kind == PARK:
+                dimensions = (PARKING_TIME,)
+            elif volume:
+                dimensions = (TIME, ENERGY) if energy else (TIME,)
             else:
-                dimensions = [PARKING_TIME]
+                dimensions = (ENERGY,) if energy else ()
         need_flat = not self.flat_found[is_reservation]
+        static = compiled.static[is_reservation]
+        dynamic = need_flat and FLAT not in static
+        for dimension in dimensions:
+            if dimension not in static:
+                dynamic = True
+        if not dynamic:
+            for dimension in dimensions:
+                component = static[dimension]
+                if component is not None:
+                    amount = energy if dimension == ENERGY else volume
+                    lines.append(
+                        [dimension, component, is_reservation, index, begin, finish, amount]
+                    )
+            if need_flat and static[FLAT] is not None:
+                lines.append([FLAT, static[FLAT], is_reservation, None, begin, begin, ONE])
+                self.flat_found[is_reservation] = True
+            return
+        min_power = max_power = min_current = max_current = None
         if kind == CHG:
-            min_power, max_power = _pair(row[_MIN_POWER], row[_MAX_POWER])
-            if min_power is None and volume and energy:
-                min_power = max_power = energy / volume
-            min_current, max_current = _pair(row[_MIN_CURRENT], row[_MAX_CURRENT])
-        else:
-            min_power = max_power = min_current = max_current = None
+            if compiled.uses_power:
+                min_power, max_power = _pair(row[_MIN_POWER], row[_MAX_POWER])
+                if min_power is None and volume and energy:
+                    min_power = max_power = energy / volume
+            if compiled.uses_current:
+                min_current, max_current = _pair(row[_MIN_CURRENT], row[_MAX_CURRENT])
         cuts = self.cuts(begin, finish, part_start, energy, kwh_before)
+        matchers = compiled.matchers
+        kwh_split = kind == CHG and energy and compiled.kwh_thresholds
         open_lines: dict[str, list[Any]] = {}
         fraction, moment = ZERO, begin
-        for position in range(len(cuts) + 1):
-            following = cuts[position][0] if position < len(cuts) else ONE
-            if kind == CHG and energy and compiled.kwh_thresholds:
+        last = len(cuts)
+        for position in range(last + 1):
+            if kwh_split:
+                following = cuts[position][0] if position < last else ONE
                 kwh = kwh_before + energy * (fraction + following) * _HALF
             else:
                 kwh = kwh_before
@@ -334,8 +395,21 @@ class _Pricing:
                 moment, part_start, kwh, min_current, max_current, min_power, max_power
             )
             memo: dict[int, bool] = {}
-            for dimension in dimensions:
-                component = self.choose(table[dimension], context, memo)
+            for dimension in (*dimensions, FLAT) if need_flat else dimensions:
+                component = None
+                for element_index, candidate in table[dimension]:
+                    matched = memo.get(element_index)
+                    if matched is None:
+                        matched = memo[element_index] = matchers[element_index](context)
+                    if matched:
+                        component = candidate
+                        break
+                if dimension == FLAT:
+                    if component is not None:
+                        lines.append([FLAT, component, is_reservation, None, moment, moment, ONE])
+                        self.flat_found[is_reservation] = True
+                        need_flat = False
+                    continue
                 line = open_lines.get(dimension)
                 if line is None or line[1] is not component:
                     if line is not None:
@@ -348,13 +422,7 @@ class _Pricing:
                         moment,
                         fraction,
                     ]
-            if need_flat:
-                component = self.choose(table[FLAT], context, memo)
-                if component is not None:
-                    self.lines.append([FLAT, component, is_reservation, None, moment, moment, ONE])
-                    self.flat_found[is_reservation] = True
-                    need_flat = False
-            if position < len(cuts):
+            if position < last:
                 fraction, moment = cuts[position]
         for line in open_lines.values():
             self.close(line, ONE, finish, volume, energy)
@@ -374,9 +442,10 @@ class _Pricing:
             sod = day = weekday = 0
         else:
             offset = pieces[0][1]
-            for since, piece_offset in pieces:
-                if since <= moment:
-                    offset = piece_offset
+            if len(pieces) > 1:
+                for since, piece_offset in pieces:
+                    if since <= moment:
+                        offset = piece_offset
             local = moment + offset
             day, sod = divmod(local, DAY)
             weekday = (day + 3) % 7  # 1970-01-01 was a Thursday
@@ -405,19 +474,35 @@ class _Pricing:
 
     # -- where restrictions can change --------------------------------------------------------
 
-    def cuts(self, begin, finish, part_start, energy, kwh_before) -> list[tuple[Decimal, int]]:
+    def cuts(self, begin, finish, part_start, energy, kwh_before) -> Sequence[tuple[Decimal, int]]:
         compiled = self.compiled
         width = finish - begin
+        kwh_cuts = energy and compiled.kwh_thresholds
+        if not kwh_cuts and (
+            width <= 0 or (self.pieces is None and not compiled.duration_thresholds)
+        ):
+            return ()
+        pieces = self.pieces
+        if (
+            pieces is not None
+            and len(pieces) == 1
+            and not kwh_cuts
+            and not compiled.duration_thresholds
+            and not self.crosses(begin, finish, pieces[0][1])
+        ):
+            return ()
         instants: set[int] = set()
         if width > 0:
-            if self.pieces is not None:
+            if pieces is not None:
                 self.local_cuts(begin, finish, instants)
             for threshold in compiled.duration_thresholds:
                 moment = part_start + threshold
                 if begin < moment < finish:
                     instants.add(moment)
+        if not instants and not kwh_cuts:
+            return ()
         cuts = [(Decimal(m - begin) / width, m) for m in instants]
-        if energy and compiled.kwh_thresholds:
+        if kwh_cuts:
             low, high = sorted((kwh_before, kwh_before + energy))
             for threshold in compiled.kwh_thresholds:
                 if low < threshold < high:
@@ -428,6 +513,21 @@ class _Pricing:
             cuts.sort()
             cuts = [c for i, c in enumerate(cuts) if i == 0 or c[0] != cuts[i - 1][0]]
         return [c for c in cuts if ZERO < c[0] < ONE]
+
+    def crosses(self, begin: int, finish: int, offset: int) -> bool:
+        """Whether a local time-of-day boundary lies strictly inside (begin, finish)."""
+        low, high = begin + offset, finish + offset
+        base = low - low % DAY
+        boundaries = self.compiled.day_boundaries
+        while base < high:
+            for boundary in boundaries:
+                local = base + boundary
+                if local >= high:
+                    break
+                if local > low:
+                    return True
+            base += DAY
+        return False
 
     def local_cuts(self, begin: int, finish: int, instants: set[int]) -> None:
         pieces = self.pieces
@@ -454,13 +554,11 @@ class _Pricing:
 
     def breakdown(self) -> PriceBreakdown:
         lines = self.lines
-        lines.sort(key=lambda line: line[4])  # chronological: step_size looks at the last line
+        lines.sort(key=_line_start)  # chronological: step_size looks at the last line
         billed = [line[6] if line[6] > 0 else ZERO for line in lines]
-        self.apply_step(lines, billed, [ENERGY], False, _WH_PER_KWH)
-        self.apply_step(lines, billed, [TIME, PARKING_TIME], False, _SECONDS_PER_HOUR)
-        self.apply_step(lines, billed, [TIME], True, _SECONDS_PER_HOUR)
+        _apply_step_sizes(lines, billed)
         totals = {key: [ZERO, ZERO] for key in ("fixed", ENERGY, TIME, PARKING_TIME, "reserved")}
-        priced = []
+        rows = []
         for line, quantity in zip(lines, billed, strict=True):
             dimension, component, reservation, index, begin, finish, measured = line
             excl = quantity * component.price
@@ -470,8 +568,8 @@ class _Pricing:
             total = totals[key]
             total[0] += excl
             total[1] += incl
-            priced.append(
-                PriceLine(
+            rows.append(
+                (
                     dimension,
                     reservation,
                     index,
@@ -481,66 +579,75 @@ class _Pricing:
                     quantity,
                     component.price,
                     component.vat,
-                    Price(excl, incl),
+                    excl,
+                    incl,
                     component.element_index,
                     component.component_index,
                 )
             )
-        excl = sum((t[0] for t in totals.values()), ZERO)
-        incl = sum((t[1] for t in totals.values()), ZERO)
+        excl = incl = ZERO
+        for total in totals.values():
+            excl += total[0]
+            incl += total[1]
         minimum = maximum = None
         tariff = self.tariff
         if tariff.min_price is not None:
             excl, incl, minimum = _bound(excl, incl, tariff.min_price, max)
         if tariff.max_price is not None:
             excl, incl, maximum = _bound(excl, incl, tariff.max_price, min)
-        rows = self.rows
         return PriceBreakdown(
             currency=tariff.currency,
             total_cost=Price(excl, incl),
             total_fixed_cost=Price(*totals["fixed"]),
-            total_energy=sum((r[_ENERGY] for r in rows if r[_ENERGY] is not None), ZERO),
+            total_energy=self.total_energy,
             total_energy_cost=Price(*totals[ENERGY]),
             total_time=Decimal(self.end - self.start) / _HOUR,
             total_time_cost=Price(*totals[TIME]),
-            total_parking_time=sum((r[_PARKING] for r in rows if r[_PARKING] is not None), ZERO),
+            total_parking_time=self.total_parking_time,
             total_parking_cost=Price(*totals[PARKING_TIME]),
             total_reservation_cost=Price(*totals["reserved"]),
-            lines=tuple(priced),
+            line_rows=tuple(rows),
             min_price_adjustment=minimum,
             max_price_adjustment=maximum,
             notes=tuple(self.notes),
         )
 
-    @staticmethod
-    def apply_step(lines, billed, dimensions, reservation, units_per_unit) -> None:
-        """step_size once per group: round the group's total up with the step of its last
-        line's component and add the difference to that last line. For TIME and PARKING_TIME
-        together the group is the last line's dimension (parking is rounded, not charging)."""
-        last = None
-        for position in range(len(lines) - 1, -1, -1):
-            line = lines[position]
-            if line[2] == reservation and line[0] in dimensions and billed[position] > 0:
-                last = position
-                break
-        if last is None:
-            return
-        dimension = lines[last][0]
-        total = sum(
-            (
-                billed[i]
-                for i, line in enumerate(lines)
-                if line[2] == reservation and line[0] == dimension
-            ),
-            ZERO,
-        )
-        step = lines[last][1].step_size
-        steps = (total * units_per_unit / step).to_integral_value(ROUND_CEILING)
-        billed[last] += steps * step / units_per_unit - total
+
+def _line_start(line: list[Any]) -> tuple[int, bool]:
+    return line[4], line[0] != FLAT
 
 
-def _pair(minimum: Decimal | None, maximum: Decimal | None) -> tuple[Any, Any]:
-    """A period's (min, max) reading of a quantity; one stands in for the other when alone."""
+def _apply_step_sizes(lines: list[list[Any]], billed: list[Decimal]) -> None:
+    """step_size once per group: ENERGY; TIME and PARKING_TIME; reservation TIME. The group's
+    last billable line decides: its dimension's session total is rounded up with its
+    component's step, and the difference is added to it (so with parking last, parking is
+    rounded and charging time is not)."""
+    totals: dict[tuple[bool, str], Decimal] = {}
+    last: dict[Any, int] = {}
+    for position, line in enumerate(lines):
+        dimension = line[0]
+        quantity = billed[position]
+        if dimension == FLAT or quantity <= 0:
+            continue
+        key = (line[2], dimension)
+        totals[key] = totals.get(key, ZERO) + quantity
+        last[ENERGY if dimension == ENERGY else line[2]] = position
+    for position in last.values():
+        line = lines[position]
+        total = totals[(line[2], line[0])]
+        unit = _WH_PER_KWH if line[0] == ENERGY else _SECONDS_PER_HOUR
+        step = line[1].step_size
+        steps = (total * unit / step).to_integral_value(ROUND_CEILING)
+        billed[position] += steps * step / unit - total
+
+
+def _pair(minimum: Any, maximum: Any) -> tuple[Any, Any]:
+    """A period's (min, max) reading of a quantity as Decimals (a float is read by its repr);
+    one stands in for the other when alone."""
+    if type(minimum) is float:
+        minimum = Decimal(repr(minimum))
+    if type(maximum) is float:
+        maximum = Decimal(repr(maximum))
     return (maximum if minimum is None else minimum), (minimum if maximum is None else maximum)
 
 

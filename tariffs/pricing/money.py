@@ -5,7 +5,9 @@ anywhere in the engine) and rounded once, half-up, to the currency's ISO 4217 ex
 `cost_round`. The exponent table is ours, taken from the ISO 4217 list of active codes.
 """
 
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 
 _EXPONENT_0 = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
 _EXPONENT_3 = "BHD IQD JOD KWD LYD OMR TND"
@@ -26,7 +28,7 @@ CURRENCY_EXPONENTS: dict[str, int] = {
     for code in codes.split()
 }
 
-_QUANTUM = {exponent: Decimal(1).scaleb(-exponent) for exponent in (0, 2, 3, 4)}
+_QUANTUM_OF = {code: Decimal(1).scaleb(-exponent) for code, exponent in CURRENCY_EXPONENTS.items()}
 
 
 def currency_exponent(currency: str) -> int:
@@ -39,4 +41,9 @@ def currency_exponent(currency: str) -> int:
 
 def cost_round(amount: Decimal, currency: str) -> Decimal:
     """THE rounding rule: half-up to the currency's minor unit (0.125 EUR -> 0.13, 2.5 JPY -> 3)."""
-    return amount.quantize(_QUANTUM[CURRENCY_EXPONENTS[currency]], rounding=ROUND_HALF_UP)
+    return amount.quantize(_QUANTUM_OF[currency], rounding=ROUND_HALF_UP)
+
+
+def cost_rounder(currency: str) -> Callable[[Decimal], Decimal]:
+    """`cost_round` for one currency, as a fast callable (for rounding many figures)."""
+    return partial(Decimal.quantize, exp=_QUANTUM_OF[currency], rounding=ROUND_HALF_UP)
