@@ -96,7 +96,8 @@ class CompiledTariff:
         for index, element in enumerate(tariff.elements):
             restrictions = element.restrictions or TariffRestrictions()
             is_reservation = restrictions.reservation is not None
-            matcher, unconditional = _matcher(restrictions)
+            matcher = _matcher(restrictions)
+            unconditional = matcher is _always
             self.matchers.append(matcher)
             table = reservation if is_reservation else normal
             reachable = False
@@ -180,9 +181,10 @@ def _always(_: Context) -> bool:
     return True
 
 
-def _matcher(r: TariffRestrictions) -> tuple[Matcher, bool]:
-    """The element's restrictions as one predicate over a context; and whether it always holds
-    (apart from the reservation restriction, which decides the candidate list instead)."""
+def _matcher(r: TariffRestrictions) -> Matcher:
+    """The element's restrictions as one predicate over a context (`_always` when it has none;
+    a reservation restriction decides the candidate list, and RESERVATION_EXPIRES also needs
+    the reservation to have expired)."""
     checks: list[Matcher] = []
     if r.start_time is not None or r.end_time is not None:
         checks.append(_window(r.start_time, r.end_time))
@@ -204,19 +206,21 @@ def _matcher(r: TariffRestrictions) -> tuple[Matcher, bool]:
     if r.max_duration is not None:
         longest = r.max_duration * SECOND
         checks.append(lambda c: c[ELAPSED] < longest)
-    unconditional = not checks
     if r.reservation == RESERVATION_EXPIRES:
         checks.append(lambda c: c[EXPIRED])
     if not checks:
-        return _always, True
+        return _always
     if len(checks) == 1:
-        return checks[0], unconditional
+        return checks[0]
     all_checks = tuple(checks)
 
-    def match(context: Context) -> bool:
-        return all(check(context) for check in all_checks)
+    def match(context: Context) -> bool:  # a loop: faster than all() over a generator
+        for check in all_checks:  # noqa: SIM110
+            if not check(context):
+                return False
+        return True
 
-    return match, unconditional
+    return match
 
 
 def _window(start_text: str | None, end_text: str | None) -> Matcher:
