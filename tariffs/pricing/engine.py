@@ -21,6 +21,7 @@ from .compiled import CompiledComponent, CompiledTariff
 from .errors import SessionError
 from .localtime import DAY, HOUR, ONE_MICROSECOND, from_micros, offset_pieces, to_micros, zone
 from .model import ENERGY, FLAT, PARKING_TIME, TIME, Price, Tariff
+from .money import denoise
 from .parse import parse_date_time, parse_number
 
 RES, CHG, PARK = 0, 1, 2
@@ -637,7 +638,7 @@ def _apply_step_sizes(lines: list[list[Any]], billed: list[Decimal]) -> None:
         total = totals[(line[2], line[0])]
         unit = _WH_PER_KWH if line[0] == ENERGY else _SECONDS_PER_HOUR
         step = line[1].step_size
-        steps = (total * unit / step).to_integral_value(ROUND_CEILING)
+        steps = denoise(total * unit / step).to_integral_value(ROUND_CEILING)
         billed[position] += steps * step / unit - total
 
 

@@ -6,7 +6,7 @@ anywhere in the engine) and rounded once, half-up, to the currency's ISO 4217 ex
 """
 
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 from functools import partial
 
 _EXPONENT_0 = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
@@ -28,6 +28,8 @@ CURRENCY_EXPONENTS: dict[str, int] = {
     for code in codes.split()
 }
 
+_NOISE = Decimal("1e-18")
+_WIDE = Context(prec=60)
 _QUANTUM_OF = {code: Decimal(1).scaleb(-exponent) for code, exponent in CURRENCY_EXPONENTS.items()}
 
 
@@ -40,10 +42,21 @@ def currency_exponent(currency: str) -> int:
 
 
 def cost_round(amount: Decimal, currency: str) -> Decimal:
-    """THE rounding rule: half-up to the currency's minor unit (0.125 EUR -> 0.13, 2.5 JPY -> 3)."""
-    return amount.quantize(_QUANTUM_OF[currency], rounding=ROUND_HALF_UP)
+    """THE rounding rule: half-up to the currency's minor unit (0.125 EUR -> 0.13, 2.5 JPY -> 3).
+
+    The exact figure is first rid of the noise that 28-digit division leaves in its last digits
+    (5 min at 3.18/h is 0.265, not 0.2649999...9), by rounding it to 18 decimal places: a true
+    amount with a repeating expansion is never that close to a half minor unit.
+    """
+    return denoise(amount).quantize(_QUANTUM_OF[currency], rounding=ROUND_HALF_UP)
+
+
+def denoise(value: Decimal) -> Decimal:
+    """`value` to 18 decimal places: what a 28-digit division leaves in the last digits goes
+    (113 s computed as 113.0000...01 s must not round up to 114 s with step_size)."""
+    return value.quantize(_NOISE, rounding=ROUND_HALF_EVEN, context=_WIDE)
 
 
 def cost_rounder(currency: str) -> Callable[[Decimal], Decimal]:
-    """`cost_round` for one currency, as a fast callable (for rounding many figures)."""
-    return partial(Decimal.quantize, exp=_QUANTUM_OF[currency], rounding=ROUND_HALF_UP)
+    """`cost_round` for one currency, as a callable (for rounding many figures)."""
+    return partial(cost_round, currency=currency)

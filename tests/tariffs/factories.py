@@ -48,8 +48,8 @@ def element(*components: dict, **restrictions) -> dict:
 
 
 def cdr_dict(start_local: str, segments, time_zone: str = AMSTERDAM, **extra) -> dict:
-    """A CDR from local start time and segments [(minutes, {dimension: volume})]; the volume
-    "t" stands for the segment's own duration in hours (exact Decimal)."""
+    """A CDR from local start time and segments [(minutes or timedelta, {dimension: volume})];
+    the volume "t" stands for the segment's own duration in hours (exact Decimal)."""
     moment = datetime.fromisoformat(start_local).replace(tzinfo=ZoneInfo(time_zone))
     return cdr_from_utc(moment, segments, **extra)
 
@@ -58,19 +58,21 @@ def cdr_from_utc(moment: datetime, segments, **extra) -> dict:
     start = moment
     periods = []
     for minutes, dimensions in segments:
+        duration = minutes if isinstance(minutes, timedelta) else timedelta(minutes=minutes)
+        hours = Decimal(duration // timedelta(microseconds=1)) / 3_600_000_000
         periods.append(
             {
                 "start_date_time": stamp(moment),
                 "dimensions": [
                     {
                         "type": kind,
-                        "volume": Decimal(minutes) / 60 if volume == "t" else volume,
+                        "volume": hours if volume == "t" else volume,
                     }
                     for kind, volume in dimensions.items()
                 ],
             }
         )
-        moment = moment + timedelta(minutes=minutes)
+        moment = moment + duration
     return {
         "start_date_time": stamp(start),
         "end_date_time": stamp(moment),

@@ -1,7 +1,7 @@
 """Hand-computed cases: each restriction kind, splits inside a period, DST, step_size, VAT,
 min/max price, currencies."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -370,3 +370,26 @@ def test_rounded_breakdown_keeps_exact_figures_apart():
     assert rounded.lines[0].cost.incl_vat == D("4.03")
     assert exact.lines[0].cost.incl_vat == D("4.02930")
     assert rounded.rounded() is rounded
+
+
+def test_half_a_cent_rounds_up_whatever_the_arithmetic_path():
+    # 5 min at 3.18/h is exactly 0.265; 28-digit division must not make it 0.2649999...
+    tariff = tariff_dict(element(component("PARKING_TIME", 3.18, step_size=300)))
+    second = timedelta(seconds=1)
+    whole = cdr_dict("2024-01-15T10:00", [(4 * second, {"PARKING_TIME": "t"})])
+    parts = cdr_dict(
+        "2024-01-15T10:00", [(second, {"PARKING_TIME": "t"}), (3 * second, {"PARKING_TIME": "t"})]
+    )
+    for cdr in (whole, parts):
+        assert price(tariff, cdr).rounded().total_cost.excl_vat == D("0.27")
+
+
+def test_step_size_is_not_fooled_by_division_noise():
+    # 113 s of 1.1325 h taken pro rata is 113.000...01 s in 28 digits: still 113 s billed.
+    tariff = tariff_dict(
+        element(component("TIME", 36), max_duration=113), element(component("TIME", 0))
+    )
+    cdr = cdr_from_utc(
+        datetime(2024, 3, 30, tzinfo=UTC), [(timedelta(seconds=4077), {"TIME": D("1.1325")})]
+    )
+    assert cost_round(price(tariff, cdr).total_cost.excl_vat, "EUR") == D("1.13")
