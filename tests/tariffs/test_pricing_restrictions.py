@@ -387,7 +387,7 @@ def test_half_a_cent_rounds_up_whatever_the_arithmetic_path():
 def test_step_size_is_not_fooled_by_division_noise():
     # 113 s of 1.1325 h taken pro rata is 113.000...01 s in 28 digits: still 113 s billed.
     tariff = tariff_dict(
-        element(component("TIME", 36), max_duration=113), element(component("TIME", 0))
+        element(component("TIME", 36), max_duration=113), element(component("ENERGY", 0))
     )
     cdr = cdr_from_utc(
         datetime(2024, 3, 30, tzinfo=UTC), [(timedelta(seconds=4077), {"TIME": D("1.1325")})]
