@@ -385,11 +385,19 @@ def test_half_a_cent_rounds_up_whatever_the_arithmetic_path():
 
 
 def test_step_size_is_not_fooled_by_division_noise():
-    # 113 s of 1.1325 h taken pro rata is 113.000...01 s in 28 digits: still 113 s billed.
+    # 113 s taken pro rata from a period of 1019 s whose TIME is itself a 28-digit quotient is
+    # 113.000...01 s: it must still be billed as 113 s (step_size 1), not 114 s.
     tariff = tariff_dict(
         element(component("TIME", 36), max_duration=113), element(component("ENERGY", 0))
     )
+    first = D("1.1325") * (D(1019) / D(4077))
     cdr = cdr_from_utc(
-        datetime(2024, 3, 30, tzinfo=UTC), [(timedelta(seconds=4077), {"TIME": D("1.1325")})]
+        datetime(2024, 3, 30, tzinfo=UTC),
+        [
+            (timedelta(seconds=1019), {"TIME": first}),
+            (timedelta(seconds=3058), {"TIME": D("1.1325") - first}),
+        ],
     )
-    assert cost_round(price(tariff, cdr).total_cost.excl_vat, "EUR") == D("1.13")
+    result = price(tariff, cdr)
+    assert result.lines[0].billed_quantity * 3600 == 113
+    assert cost_round(result.total_cost.excl_vat, "EUR") == D("1.13")
