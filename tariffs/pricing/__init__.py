@@ -85,7 +85,7 @@ path (`elements[1].price_components[0].price: must be >= 0`). Lenient only where
 own examples are defective: step_size 0, and missing last_updated or identity fields.
 """
 
-from .breakdown import PriceBreakdown, PriceLine
+from .breakdown import PriceBreakdown, PriceLine, cost_comparison, price_json
 from .describe import tariff_describe
 from .engine import ChargingPeriod, cdr_price, session_price
 from .errors import PricingError, SessionError, TariffError
@@ -116,8 +116,10 @@ __all__ = [
     "TariffError",
     "TariffRestrictions",
     "cdr_price",
+    "cost_comparison",
     "cost_round",
     "currency_exponent",
+    "price_json",
     "session_price",
     "tariff_describe",
     "tariff_parse",

@@ -3,16 +3,18 @@ dimension so a driver or staff member can see why."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
+from .errors import SessionError
 from .localtime import from_micros
 from .model import ENERGY, FLAT, Price, to_json_value
 from .money import cost_rounder
+from .parse import parse_number
 
 # (dimension, reservation, period_index, start, end, quantity, billed_quantity, unit_price, vat,
 #  excl_vat, incl_vat, element_index, component_index): a PriceLine before it is built.
@@ -183,3 +185,42 @@ def _line_json(line: PriceLine) -> dict[str, Any]:
 
 def _rounding(currency: str) -> Callable[[Decimal], Decimal]:
     return cost_rounder(currency)
+
+
+COST_FIELDS = (
+    "total_cost",
+    "total_fixed_cost",
+    "total_energy_cost",
+    "total_time_cost",
+    "total_parking_cost",
+    "total_reservation_cost",
+)
+
+
+def cost_comparison(breakdown: PriceBreakdown, cdr: Mapping[str, Any]) -> dict[str, Any]:
+    """Our rounded figures beside the CPO's for each cost field the CDR carries:
+    {field: {"ours": Price, "cpo": Price, "difference": Price (ours - cpo)}}. A CPO figure
+    that is not an OCPI Price raises SessionError naming the field."""
+    ours = breakdown.rounded()
+    result: dict[str, Any] = {}
+    for name in COST_FIELDS:
+        value = cdr.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, Mapping) or "excl_vat" not in value:
+            raise SessionError(name, "must be a Price object with excl_vat")
+        excl = parse_number(value["excl_vat"], f"{name}.excl_vat", SessionError)
+        incl = value.get("incl_vat")
+        theirs = Price(
+            excl, None if incl is None else parse_number(incl, f"{name}.incl_vat", SessionError)
+        )
+        mine = getattr(ours, name)
+        result[name] = {
+            "ours": mine,
+            "cpo": theirs,
+            "difference": Price(
+                mine.excl_vat - theirs.excl_vat,
+                None if theirs.incl_vat is None else mine.incl_vat - theirs.incl_vat,
+            ),
+        }
+    return result
