@@ -85,7 +85,7 @@ path (`elements[1].price_components[0].price: must be >= 0`). Lenient only where
 own examples are defective: step_size 0, and missing last_updated or identity fields.
 """
 
-from .breakdown import PriceBreakdown, PriceLine, cost_comparison, price_json
+from .breakdown import COST_FIELDS, PriceBreakdown, PriceLine, cost_comparison, price_json
 from .describe import tariff_describe
 from .engine import ChargingPeriod, cdr_price, session_price
 from .errors import PricingError, SessionError, TariffError
@@ -103,6 +103,7 @@ from .parse import tariff_parse
 from .plans import tariff_preview, tariff_with_markup
 
 __all__ = [
+    "COST_FIELDS",
     "ChargingPeriod",
     "DisplayText",
     "Price",

@@ -19,6 +19,15 @@ from .parse import parse_number
 # (dimension, reservation, period_index, start, end, quantity, billed_quantity, unit_price, vat,
 #  excl_vat, incl_vat, element_index, component_index): a PriceLine before it is built.
 LineRow = tuple
+# The CDR's cost fields (OCPI Price), in the CDR's order.
+COST_FIELDS = (
+    "total_cost",
+    "total_fixed_cost",
+    "total_energy_cost",
+    "total_time_cost",
+    "total_parking_cost",
+    "total_reservation_cost",
+)
 
 UNITS = {ENERGY: "kWh", FLAT: "session"}  # TIME and PARKING_TIME: "h"
 
@@ -132,16 +141,7 @@ class PriceBreakdown:
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready dict: OCPI CDR field names, amounts and quantities as strings."""
         data: dict[str, Any] = {"currency": self.currency}
-        for name in (
-            "total_cost",
-            "total_fixed_cost",
-            "total_energy_cost",
-            "total_time_cost",
-            "total_parking_cost",
-            "total_reservation_cost",
-            "min_price_adjustment",
-            "max_price_adjustment",
-        ):
+        for name in (*COST_FIELDS, "min_price_adjustment", "max_price_adjustment"):
             value = getattr(self, name)
             if value is not None:
                 data[name] = price_json(value)
@@ -185,16 +185,6 @@ def _line_json(line: PriceLine) -> dict[str, Any]:
 
 def _rounding(currency: str) -> Callable[[Decimal], Decimal]:
     return cost_rounder(currency)
-
-
-COST_FIELDS = (
-    "total_cost",
-    "total_fixed_cost",
-    "total_energy_cost",
-    "total_time_cost",
-    "total_parking_cost",
-    "total_reservation_cost",
-)
 
 
 def cost_comparison(breakdown: PriceBreakdown, cdr: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ cut, and consecutive cuts with the same component form one line.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
@@ -517,18 +517,10 @@ class _Pricing:
 
     def crosses(self, begin: int, finish: int, offset: int) -> bool:
         """Whether a local time-of-day boundary lies strictly inside (begin, finish)."""
-        low, high = begin + offset, finish + offset
-        base = low - low % DAY
         boundaries = self.compiled.day_boundaries
-        while base < high:
-            for boundary in boundaries:
-                local = base + boundary
-                if local >= high:
-                    break
-                if local > low:
-                    return True
-            base += DAY
-        return False
+        return (
+            next(_local_boundaries(begin + offset, finish + offset, boundaries), None) is not None
+        )
 
     def local_cuts(self, begin: int, finish: int, instants: set[int]) -> None:
         pieces = self.pieces
@@ -540,16 +532,8 @@ class _Pricing:
                 continue
             if since > begin:
                 instants.add(since)  # the clock jumps: a boundary may be crossed here
-            local_low, local_high = low + offset, high + offset
-            base = local_low - local_low % DAY
-            while base < local_high:
-                for boundary in boundaries:
-                    local = base + boundary
-                    if local >= local_high:
-                        break
-                    if local > local_low:
-                        instants.add(local - offset)
-                base += DAY
+            for local in _local_boundaries(low + offset, high + offset, boundaries):
+                instants.add(local - offset)
 
     # -- totals -------------------------------------------------------------------------------
 
@@ -612,6 +596,19 @@ class _Pricing:
             max_price_adjustment=maximum,
             notes=tuple(self.notes),
         )
+
+
+def _local_boundaries(low: int, high: int, boundaries: tuple[int, ...]) -> Iterator[int]:
+    """The local instants strictly inside (low, high) that fall on a time-of-day boundary."""
+    base = low - low % DAY
+    while base < high:
+        for boundary in boundaries:
+            local = base + boundary
+            if local >= high:
+                break
+            if local > low:
+                yield local
+        base += DAY
 
 
 def _line_start(line: list[Any]) -> tuple[int, bool]:

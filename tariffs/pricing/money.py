@@ -7,7 +7,6 @@ anywhere in the engine) and rounded once, half-up, to the currency's ISO 4217 ex
 
 from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
-from functools import partial
 
 _EXPONENT_0 = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
 _EXPONENT_3 = "BHD IQD JOD KWD LYD OMR TND"
@@ -48,15 +47,25 @@ def cost_round(amount: Decimal, currency: str) -> Decimal:
     (5 min at 3.18/h is 0.265, not 0.2649999...9), by rounding it to 18 decimal places: a true
     amount with a repeating expansion is never that close to a half minor unit.
     """
-    return denoise(amount).quantize(_QUANTUM_OF[currency], rounding=ROUND_HALF_UP)
+    return _ROUNDERS[currency](amount)
+
+
+def cost_rounder(currency: str) -> Callable[[Decimal], Decimal]:
+    """`cost_round` for one currency, as a callable (for rounding many figures)."""
+    return _ROUNDERS[currency]
 
 
 def denoise(value: Decimal) -> Decimal:
     """`value` to 18 decimal places: what a 28-digit division leaves in the last digits goes
     (113 s computed as 113.0000...01 s must not round up to 114 s with step_size)."""
-    return value.quantize(_NOISE, rounding=ROUND_HALF_EVEN, context=_WIDE)
+    return value.quantize(_NOISE, ROUND_HALF_EVEN, _WIDE)
 
 
-def cost_rounder(currency: str) -> Callable[[Decimal], Decimal]:
-    """`cost_round` for one currency, as a callable (for rounding many figures)."""
-    return partial(cost_round, currency=currency)
+def _rounder(quantum: Decimal) -> Callable[[Decimal], Decimal]:
+    def round_cost(amount: Decimal) -> Decimal:
+        return amount.quantize(_NOISE, ROUND_HALF_EVEN, _WIDE).quantize(quantum, ROUND_HALF_UP)
+
+    return round_cost
+
+
+_ROUNDERS = {code: _rounder(quantum) for code, quantum in _QUANTUM_OF.items()}

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tariffs.pricing import (
+    COST_FIELDS,
     PricingError,
     TariffError,
     cdr_price,
@@ -58,17 +59,7 @@ class Command(BaseCommand):
             raise CommandError(f"the {source} cannot be priced: {exc}") from exc
         output = exact.rounded().as_json()
         output["time_zone"] = options["time_zone"]
-        output["exact"] = {
-            name: price_json(getattr(exact, name))
-            for name in (
-                "total_cost",
-                "total_fixed_cost",
-                "total_energy_cost",
-                "total_time_cost",
-                "total_parking_cost",
-                "total_reservation_cost",
-            )
-        }
+        output["exact"] = {name: price_json(getattr(exact, name)) for name in COST_FIELDS}
         output["cpo_comparison"] = {
             name: {
                 "ours": price_json(figures["ours"]),
