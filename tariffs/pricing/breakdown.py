@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from .errors import SessionError
@@ -16,8 +16,8 @@ from .model import ENERGY, FLAT, Price, to_json_value
 from .money import cost_rounder
 from .parse import parse_number
 
-# (dimension, reservation, period_index, start, end, quantity, billed_quantity, unit_price, vat,
-#  excl_vat, incl_vat, element_index, component_index): a PriceLine before it is built.
+# A PriceLine before it is built: (engine line, billed_quantity, excl_vat, incl_vat), the engine
+# line being [dimension, component, reservation, period_index, start, end, quantity].
 LineRow = tuple
 # The CDR's cost fields (OCPI Price), in the CDR's order.
 COST_FIELDS = (
@@ -100,11 +100,26 @@ class PriceBreakdown:
     def lines(self) -> tuple[PriceLine, ...]:
         rounding = _rounding(self.currency) if self.is_rounded else None
         lines = []
-        for row in self.line_rows:
-            excl, incl = row[9], row[10]
+        for line, billed, excl, incl in self.line_rows:
+            dimension, component, reservation, index, start, end, quantity = line
             if rounding is not None:
                 excl, incl = rounding(excl), rounding(incl)
-            lines.append(PriceLine(*row[:9], Price(excl, incl), row[11], row[12]))
+            lines.append(
+                PriceLine(
+                    dimension,
+                    reservation,
+                    index,
+                    start,
+                    end,
+                    quantity,
+                    billed,
+                    component.price,
+                    component.vat,
+                    Price(excl, incl),
+                    component.element_index,
+                    component.component_index,
+                )
+            )
         return tuple(lines)
 
     def rounded(self) -> PriceBreakdown:
@@ -112,14 +127,7 @@ class PriceBreakdown:
         exact figure (so rounded lines need not add up to the rounded total to the last unit)."""
         if self.is_rounded:
             return self
-        rounding = _rounding(self.currency)
-
-        def price(value: Price | None) -> Price | None:
-            if value is None:
-                return None
-            incl = value.incl_vat
-            return Price(rounding(value.excl_vat), None if incl is None else rounding(incl))
-
+        price = _price_rounder(self.currency)
         return PriceBreakdown(
             self.currency,
             price(self.total_cost),
@@ -185,6 +193,24 @@ def _line_json(line: PriceLine) -> dict[str, Any]:
 
 def _rounding(currency: str) -> Callable[[Decimal], Decimal]:
     return cost_rounder(currency)
+
+
+@lru_cache(maxsize=256)
+def _price_rounder(currency: str) -> Callable[[Price | None], Price | None]:
+    """`cost_round` applied to both figures of a Price (a zero Price is one shared object)."""
+    rounding = cost_rounder(currency)
+    zero = rounding(Decimal(1)) * 0
+    nothing = Price(zero, zero)
+
+    def price(value: Price | None) -> Price | None:
+        if value is None:
+            return None
+        excl, incl = value.excl_vat, value.incl_vat
+        if not excl and not incl:
+            return nothing if incl is not None else Price(zero, None)
+        return Price(rounding(excl), None if incl is None else rounding(incl))
+
+    return price
 
 
 def cost_comparison(breakdown: PriceBreakdown, cdr: Mapping[str, Any]) -> dict[str, Any]:

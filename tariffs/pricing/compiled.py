@@ -28,6 +28,11 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _HUNDRED = Decimal(100)
 _ONE = Decimal(1)
 
+# Which CDR total a component's cost goes to: total_fixed_cost, total_energy_cost,
+# total_time_cost, total_parking_cost or total_reservation_cost.
+FIXED, RESERVED = "fixed", "reserved"
+CATEGORIES = (FIXED, ENERGY, TIME, PARKING_TIME, RESERVED)
+
 Context = tuple
 Matcher = Callable[[Context], bool]
 
@@ -36,6 +41,7 @@ class CompiledComponent:
     """One PriceComponent ready to price: unit price, VAT factor, step in the unit's base."""
 
     __slots__ = (
+        "category",
         "component_index",
         "dimension",
         "element_index",
@@ -58,6 +64,7 @@ class CompiledComponent:
         self.element_index: int = element_index
         self.component_index: int = component_index
         self.reservation: bool = reservation
+        self.category = RESERVED if reservation else (FIXED if dimension == FLAT else dimension)
 
 
 class CompiledTariff:
@@ -69,11 +76,10 @@ class CompiledTariff:
         "exponent",
         "kwh_thresholds",
         "matchers",
+        "readings",
         "reservation_candidates",
         "static",
-        "uses_current",
         "uses_local_time",
-        "uses_power",
         "valid_from",
         "valid_until",
     )
@@ -92,7 +98,9 @@ class CompiledTariff:
         boundaries: set[int] = set()
         kwh: set[Decimal] = set()
         durations: set[int] = set()
-        self.uses_power = self.uses_current = False
+        # Which period readings a reachable restriction compares: min power, max power,
+        # min current, max current.
+        readings = [False, False, False, False]
         for index, element in enumerate(tariff.elements):
             restrictions = element.restrictions or TariffRestrictions()
             is_reservation = restrictions.reservation is not None
@@ -123,10 +131,12 @@ class CompiledTariff:
                 if unconditional:
                     closed.add(key)
             if reachable:
-                _collect_changes(restrictions, boundaries, kwh, durations)
                 r = restrictions
-                self.uses_power |= r.min_power is not None or r.max_power is not None
-                self.uses_current |= r.min_current is not None or r.max_current is not None
+                _collect_changes(r, boundaries, kwh, durations)
+                bounds = (r.min_power, r.max_power, r.min_current, r.max_current)
+                for position, bound in enumerate(bounds):
+                    readings[position] |= bound is not None
+        self.readings = tuple(readings)
         self.candidates = normal
         self.reservation_candidates = reservation
         # Per table, the dimensions whose component needs no context: none, or the first

@@ -10,14 +10,15 @@ cut, and consecutive cuts with the same component form one line.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
+from operator import itemgetter
 from typing import Any
 
 from .breakdown import PriceBreakdown
-from .compiled import CompiledComponent, CompiledTariff
+from .compiled import CATEGORIES, FIXED, RESERVED, CompiledComponent, CompiledTariff
 from .errors import SessionError
 from .localtime import DAY, HOUR, ONE_MICROSECOND, from_micros, offset_pieces, to_micros, zone
 from .model import ENERGY, FLAT, PARKING_TIME, TIME, Price, Tariff
@@ -49,6 +50,7 @@ _IGNORED_DIMENSIONS = frozenset(
     {"CURRENT", "ENERGY_EXPORT", "ENERGY_IMPORT", "POWER", "STATE_OF_CHARGE"}
 )
 _TIME_SLOTS = (_TIME, _PARKING, _RESERVATION)
+_START_OF_LINE = itemgetter(4)
 _INFINITY = float("inf")
 _EPOCH_NAIVE = datetime(1970, 1, 1)  # noqa: DTZ001 - compared with naive UTC readings
 
@@ -140,8 +142,61 @@ def cdr_price(
     periods = cdr.get("charging_periods")
     if type(periods) is not list:
         raise SessionError("charging_periods", "must be a list of ChargingPeriods")
-    rows = [_period_row(p, f"charging_periods[{i}]") for i, p in enumerate(periods)]
+    rows = _rows_quickly(periods)
+    if rows is None:  # something unusual: the validating path says what
+        rows = [_period_row(p, f"charging_periods[{i}]") for i, p in enumerate(periods)]
     return _Pricing(tariff, rows, start, end, time_zone, reservation_expired).run()
+
+
+def _rows_quickly(periods: list[Any]) -> list[list[Any]] | None:
+    """The rows of well-formed periods in the common shape, read with the least work; None at
+    the first thing out of the ordinary (then `_period_row` validates and explains)."""
+    rows = []
+    slots = _DIMENSION_SLOTS
+    read_stamp = datetime.fromisoformat
+    try:
+        for data in periods:
+            stamp = data["start_date_time"]
+            if len(stamp) != 20 or stamp[19] != "Z" or stamp[10] != "T":
+                return None
+            if stamp[7] != "-" or stamp[13] != ":" or stamp[16] != ":":
+                return None
+            row: list[Any] = [
+                (read_stamp(stamp[:19]) - _EPOCH_NAIVE) // ONE_MICROSECOND,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+            ]
+            for dimension in data["dimensions"]:
+                slot = slots[dimension["type"]]
+                volume = dimension["volume"]
+                if row[slot] is not None:
+                    return None
+                kind = type(volume)
+                if kind is float:
+                    if volume != volume or volume in (_INFINITY, -_INFINITY):
+                        return None
+                    if slot >= _MIN_CURRENT:
+                        row[slot] = volume
+                        continue
+                    if volume < 0 and slot != _ENERGY:
+                        return None
+                    row[slot] = Decimal(repr(volume))
+                elif kind is int:
+                    if volume < 0 and _ENERGY != slot < _MIN_CURRENT:
+                        return None
+                    row[slot] = Decimal(volume)
+                else:
+                    return None
+            rows.append(row)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return None
+    return rows
 
 
 def _period_row(data: Any, path: str) -> list[Any]:
@@ -361,6 +416,9 @@ class _Pricing:
             if dimension not in static:
                 dynamic = True
         if not dynamic:
+            if need_flat and static[FLAT] is not None:
+                lines.append([FLAT, static[FLAT], is_reservation, None, begin, begin, ONE])
+                self.flat_found[is_reservation] = True
             for dimension in dimensions:
                 component = static[dimension]
                 if component is not None:
@@ -368,18 +426,22 @@ class _Pricing:
                     lines.append(
                         [dimension, component, is_reservation, index, begin, finish, amount]
                     )
-            if need_flat and static[FLAT] is not None:
-                lines.append([FLAT, static[FLAT], is_reservation, None, begin, begin, ONE])
-                self.flat_found[is_reservation] = True
             return
         min_power = max_power = min_current = max_current = None
         if kind == CHG:
-            if compiled.uses_power:
-                min_power, max_power = _pair(row[_MIN_POWER], row[_MAX_POWER])
-                if min_power is None and volume and energy:
-                    min_power = max_power = energy / volume
-            if compiled.uses_current:
-                min_current, max_current = _pair(row[_MIN_CURRENT], row[_MAX_CURRENT])
+            # Only the readings some restriction compares are read (as Decimal).
+            needs = compiled.readings
+            if needs[0]:
+                min_power = _reading(row[_MIN_POWER], row[_MAX_POWER])
+            if needs[1]:
+                max_power = _reading(row[_MAX_POWER], row[_MIN_POWER])
+            average = (needs[0] or needs[1]) and min_power is None and max_power is None
+            if average and volume and energy:  # the period's average power
+                min_power = max_power = energy / volume
+            if needs[2]:
+                min_current = _reading(row[_MIN_CURRENT], row[_MAX_CURRENT])
+            if needs[3]:
+                max_current = _reading(row[_MAX_CURRENT], row[_MIN_CURRENT])
         cuts = self.cuts(begin, finish, part_start, energy, kwh_before)
         matchers = compiled.matchers
         kwh_split = kind == CHG and energy and compiled.kwh_thresholds
@@ -396,7 +458,7 @@ class _Pricing:
                 moment, part_start, kwh, min_current, max_current, min_power, max_power
             )
             memo: dict[int, bool] = {}
-            for dimension in (*dimensions, FLAT) if need_flat else dimensions:
+            for dimension in (FLAT, *dimensions) if need_flat else dimensions:
                 component = None
                 for element_index, candidate in table[dimension]:
                     matched = memo.get(element_index)
@@ -410,6 +472,13 @@ class _Pricing:
                         lines.append([FLAT, component, is_reservation, None, moment, moment, ONE])
                         self.flat_found[is_reservation] = True
                         need_flat = False
+                    continue
+                if not last:  # no cut: one line for the whole portion
+                    if component is not None:
+                        amount = energy if dimension == ENERGY else volume
+                        lines.append(
+                            [dimension, component, is_reservation, index, begin, finish, amount]
+                        )
                     continue
                 line = open_lines.get(dimension)
                 if line is None or line[1] is not component:
@@ -489,7 +558,9 @@ class _Pricing:
             and len(pieces) == 1
             and not kwh_cuts
             and not compiled.duration_thresholds
-            and not self.crosses(begin, finish, pieces[0][1])
+            and not _local_boundaries(
+                begin + pieces[0][1], finish + pieces[0][1], compiled.day_boundaries
+            )
         ):
             return ()
         instants: set[int] = set()
@@ -515,13 +586,6 @@ class _Pricing:
             cuts = [c for i, c in enumerate(cuts) if i == 0 or c[0] != cuts[i - 1][0]]
         return [c for c in cuts if ZERO < c[0] < ONE]
 
-    def crosses(self, begin: int, finish: int, offset: int) -> bool:
-        """Whether a local time-of-day boundary lies strictly inside (begin, finish)."""
-        boundaries = self.compiled.day_boundaries
-        return (
-            next(_local_boundaries(begin + offset, finish + offset, boundaries), None) is not None
-        )
-
     def local_cuts(self, begin: int, finish: int, instants: set[int]) -> None:
         pieces = self.pieces
         boundaries = self.compiled.day_boundaries
@@ -539,37 +603,22 @@ class _Pricing:
 
     def breakdown(self) -> PriceBreakdown:
         lines = self.lines
-        lines.sort(key=_line_start)  # chronological: step_size looks at the last line
+        # Chronological (stable: a FLAT line comes first at its instant): step_size looks at
+        # the last line.
+        lines.sort(key=_START_OF_LINE)
         billed = [line[6] if line[6] > 0 else ZERO for line in lines]
         _apply_step_sizes(lines, billed)
-        totals = {key: [ZERO, ZERO] for key in ("fixed", ENERGY, TIME, PARKING_TIME, "reserved")}
+        totals = {key: [ZERO, ZERO] for key in CATEGORIES}
         rows = []
         for line, quantity in zip(lines, billed, strict=True):
-            dimension, component, reservation, index, begin, finish, measured = line
+            component = line[1]
             excl = quantity * component.price
             factor = component.incl_factor
             incl = excl if factor is None else excl * factor
-            key = "reserved" if reservation else ("fixed" if dimension == FLAT else dimension)
-            total = totals[key]
+            total = totals[component.category]
             total[0] += excl
             total[1] += incl
-            rows.append(
-                (
-                    dimension,
-                    reservation,
-                    index,
-                    begin,
-                    finish,
-                    measured,
-                    quantity,
-                    component.price,
-                    component.vat,
-                    excl,
-                    incl,
-                    component.element_index,
-                    component.component_index,
-                )
-            )
+            rows.append((line, quantity, excl, incl))
         excl = incl = ZERO
         for total in totals.values():
             excl += total[0]
@@ -581,25 +630,26 @@ class _Pricing:
         if tariff.max_price is not None:
             excl, incl, maximum = _bound(excl, incl, tariff.max_price, min)
         return PriceBreakdown(
-            currency=tariff.currency,
-            total_cost=Price(excl, incl),
-            total_fixed_cost=Price(*totals["fixed"]),
-            total_energy=self.total_energy,
-            total_energy_cost=Price(*totals[ENERGY]),
-            total_time=Decimal(self.end - self.start) / _HOUR,
-            total_time_cost=Price(*totals[TIME]),
-            total_parking_time=self.total_parking_time,
-            total_parking_cost=Price(*totals[PARKING_TIME]),
-            total_reservation_cost=Price(*totals["reserved"]),
-            line_rows=tuple(rows),
-            min_price_adjustment=minimum,
-            max_price_adjustment=maximum,
-            notes=tuple(self.notes),
+            tariff.currency,
+            Price(excl, incl),
+            Price(*totals[FIXED]),
+            self.total_energy,
+            Price(*totals[ENERGY]),
+            Decimal(self.end - self.start) / _HOUR,
+            Price(*totals[TIME]),
+            self.total_parking_time,
+            Price(*totals[PARKING_TIME]),
+            Price(*totals[RESERVED]),
+            tuple(rows),
+            minimum,
+            maximum,
+            tuple(self.notes),
         )
 
 
-def _local_boundaries(low: int, high: int, boundaries: tuple[int, ...]) -> Iterator[int]:
+def _local_boundaries(low: int, high: int, boundaries: tuple[int, ...]) -> list[int]:
     """The local instants strictly inside (low, high) that fall on a time-of-day boundary."""
+    found = []
     base = low - low % DAY
     while base < high:
         for boundary in boundaries:
@@ -607,12 +657,9 @@ def _local_boundaries(low: int, high: int, boundaries: tuple[int, ...]) -> Itera
             if local >= high:
                 break
             if local > low:
-                yield local
+                found.append(local)
         base += DAY
-
-
-def _line_start(line: list[Any]) -> tuple[int, bool]:
-    return line[4], line[0] != FLAT
+    return found
 
 
 def _apply_step_sizes(lines: list[list[Any]], billed: list[Decimal]) -> None:
@@ -620,33 +667,31 @@ def _apply_step_sizes(lines: list[list[Any]], billed: list[Decimal]) -> None:
     last billable line decides: its dimension's session total is rounded up with its
     component's step, and the difference is added to it (so with parking last, parking is
     rounded and charging time is not)."""
-    totals: dict[tuple[bool, str], Decimal] = {}
+    totals: dict[str, Decimal] = {}
     last: dict[Any, int] = {}
     for position, line in enumerate(lines):
-        dimension = line[0]
         quantity = billed[position]
-        if dimension == FLAT or quantity <= 0:
+        dimension = line[0]
+        if not quantity or dimension == FLAT:
             continue
-        key = (line[2], dimension)
+        key = RESERVED if line[2] else dimension  # reservations price TIME only
         totals[key] = totals.get(key, ZERO) + quantity
         last[ENERGY if dimension == ENERGY else line[2]] = position
     for position in last.values():
         line = lines[position]
-        total = totals[(line[2], line[0])]
+        total = totals[RESERVED if line[2] else line[0]]
         unit = _WH_PER_KWH if line[0] == ENERGY else _SECONDS_PER_HOUR
         step = line[1].step_size
         steps = denoise(total * unit / step).to_integral_value(ROUND_CEILING)
         billed[position] += steps * step / unit - total
 
 
-def _pair(minimum: Any, maximum: Any) -> tuple[Any, Any]:
-    """A period's (min, max) reading of a quantity as Decimals (a float is read by its repr);
-    one stands in for the other when alone."""
-    if type(minimum) is float:
-        minimum = Decimal(repr(minimum))
-    if type(maximum) is float:
-        maximum = Decimal(repr(maximum))
-    return (maximum if minimum is None else minimum), (minimum if maximum is None else maximum)
+def _reading(value: Any, stand_in: Any) -> Decimal | None:
+    """A period's MIN_ or MAX_ reading as a Decimal (a float by its repr); the other one
+    stands in when it is missing."""
+    if value is None:
+        value = stand_in
+    return Decimal(repr(value)) if type(value) is float else value
 
 
 def _bound(excl: Decimal, incl: Decimal, bound: Price, pick) -> tuple[Decimal, Decimal, Any]:

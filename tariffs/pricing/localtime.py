@@ -45,6 +45,18 @@ def zone(name: str) -> ZoneInfo:
 
 def offset_at(tz: ZoneInfo, micros: int) -> int:
     """The zone's UTC offset at an instant, in microseconds."""
+    hourly = _hour_offset(tz, micros // HOUR)
+    return _offset(tz, micros) if hourly is None else hourly
+
+
+@lru_cache(maxsize=8192)
+def _hour_offset(tz: ZoneInfo, hour: int) -> int | None:
+    """The offset throughout one UTC hour, or None when it changes within that hour."""
+    first = _offset(tz, hour * HOUR)
+    return first if _offset(tz, hour * HOUR + HOUR - 1) == first else None
+
+
+def _offset(tz: ZoneInfo, micros: int) -> int:
     offset = from_micros(micros).astimezone(tz).utcoffset()
     return 0 if offset is None else offset // ONE_MICROSECOND
 
@@ -71,7 +83,7 @@ def _transition(tz: ZoneInfo, low: int, high: int, before: int) -> int:
     low_s, high_s = low // SECOND, -(-high // SECOND)
     while high_s - low_s > 1:
         middle = (low_s + high_s) // 2
-        if offset_at(tz, middle * SECOND) == before:
+        if _offset(tz, middle * SECOND) == before:
             low_s = middle
         else:
             high_s = middle

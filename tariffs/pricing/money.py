@@ -62,7 +62,11 @@ def denoise(value: Decimal) -> Decimal:
 
 
 def _rounder(quantum: Decimal) -> Callable[[Decimal], Decimal]:
+    zero = Decimal(0).quantize(quantum)
+
     def round_cost(amount: Decimal) -> Decimal:
+        if not amount:
+            return zero
         return amount.quantize(_NOISE, ROUND_HALF_EVEN, _WIDE).quantize(quantum, ROUND_HALF_UP)
 
     return round_cost
