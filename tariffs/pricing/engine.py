@@ -181,12 +181,11 @@ def _rows_quickly(periods: list[Any]) -> list[list[Any]] | None:
                 if kind is float:
                     if volume != volume or volume in (_INFINITY, -_INFINITY):
                         return None
-                    if slot >= _MIN_CURRENT:
-                        row[slot] = volume
-                        continue
-                    if volume < 0 and slot != _ENERGY:
+                    if volume < 0 and slot != _ENERGY and slot < _MIN_CURRENT:
                         return None
-                    row[slot] = Decimal(repr(volume))
+                    # Readings and charging time are read as Decimal only where used.
+                    lazy = slot == _TIME or slot >= _MIN_CURRENT
+                    row[slot] = volume if lazy else Decimal(repr(volume))
                 elif kind is int:
                     if volume < 0 and _ENERGY != slot < _MIN_CURRENT:
                         return None
@@ -311,12 +310,12 @@ class _Pricing:
                 time = Decimal(width) / _HOUR
                 if width:
                     inferred.append(index)
-            total = (reservation or ZERO) + (time or ZERO) + (parking or ZERO)
             if reservation is None and parking is None:  # the common charging period
                 parts = [(CHG, time or ZERO)] if time or energy else []
             elif time is None and reservation is None and not energy:
                 parts = [(PARK, parking)] if parking else []
             else:
+                time = _decimal(time)
                 parts = []
                 if reservation:
                     parts.append((RES, reservation))
@@ -326,6 +325,7 @@ class _Pricing:
                     parts.append((PARK, parking))
             cursor = begin
             last = len(parts) - 1
+            total = (reservation or ZERO) + (time or ZERO) + (parking or ZERO) if last else None
             for position, (kind, volume) in enumerate(parts):
                 if position == last:
                     stop = finish
@@ -422,7 +422,7 @@ class _Pricing:
             for dimension in dimensions:
                 component = static[dimension]
                 if component is not None:
-                    amount = energy if dimension == ENERGY else volume
+                    amount = energy if dimension == ENERGY else _decimal(volume)
                     lines.append(
                         [dimension, component, is_reservation, index, begin, finish, amount]
                     )
@@ -437,7 +437,7 @@ class _Pricing:
                 max_power = _reading(row[_MAX_POWER], row[_MIN_POWER])
             average = (needs[0] or needs[1]) and min_power is None and max_power is None
             if average and volume and energy:  # the period's average power
-                min_power = max_power = energy / volume
+                min_power = max_power = energy / _decimal(volume)
             if needs[2]:
                 min_current = _reading(row[_MIN_CURRENT], row[_MAX_CURRENT])
             if needs[3]:
@@ -475,7 +475,7 @@ class _Pricing:
                     continue
                 if not last:  # no cut: one line for the whole portion
                     if component is not None:
-                        amount = energy if dimension == ENERGY else volume
+                        amount = energy if dimension == ENERGY else _decimal(volume)
                         lines.append(
                             [dimension, component, is_reservation, index, begin, finish, amount]
                         )
@@ -501,7 +501,7 @@ class _Pricing:
         dimension, component, reservation, index, begin, start_fraction = line
         if component is None:
             return
-        amount = energy if dimension == ENERGY else volume
+        amount = energy if dimension == ENERGY else _decimal(volume)
         quantity = _part(amount, fraction) - _part(amount, start_fraction)
         if quantity:
             self.lines.append([dimension, component, reservation, index, begin, moment, quantity])
@@ -684,6 +684,11 @@ def _apply_step_sizes(lines: list[list[Any]], billed: list[Decimal]) -> None:
         step = line[1].step_size
         steps = denoise(total * unit / step).to_integral_value(ROUND_CEILING)
         billed[position] += steps * step / unit - total
+
+
+def _decimal(value: Any) -> Any:
+    """A volume kept as the float JSON gave, read as a Decimal (by its repr) where it is used."""
+    return Decimal(repr(value)) if type(value) is float else value
 
 
 def _reading(value: Any, stand_in: Any) -> Decimal | None:

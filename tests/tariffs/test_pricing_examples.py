@@ -1,10 +1,11 @@
 """The spec's own tariffs and worked examples (OCPI 2.2.1, release-2.2.1-bugfixes)."""
 
+import json
 from decimal import Decimal
 
 import pytest
 
-from tariffs.pricing import cdr_price, tariff_parse
+from tariffs.pricing import cdr_price, tariff_parse, to_json_value
 
 from .factories import AMSTERDAM, EXAMPLES, cdr_dict, example
 
@@ -231,10 +232,14 @@ WORKED = {
 }
 
 
+@pytest.mark.parametrize("as_json", [False, True], ids=["Decimal volumes", "JSON text"])
 @pytest.mark.parametrize(("name", "start", "segments", "excl", "incl"), WORKED.values(), ids=WORKED)
-def test_worked_examples_cost_what_the_spec_says(name, start, segments, excl, incl):
+def test_worked_examples_cost_what_the_spec_says(name, start, segments, excl, incl, as_json):
     tariff = tariff_parse(example(name))
-    result = cdr_price(tariff, cdr_dict(start, segments), time_zone=AMSTERDAM).rounded()
+    cdr = cdr_dict(start, segments)
+    if as_json:  # as a CPO sends it: floats, read by the engine's quick path
+        cdr = json.loads(json.dumps(to_json_value(cdr)))
+    result = cdr_price(tariff, cdr, time_zone=AMSTERDAM).rounded()
     assert (result.total_cost.excl_vat, result.total_cost.incl_vat) == (
         Decimal(excl),
         Decimal(incl),

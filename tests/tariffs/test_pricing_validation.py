@@ -2,10 +2,18 @@
 exception type whose message names the field."""
 
 import copy
+import json
 
 import pytest
 
-from tariffs.pricing import PricingError, SessionError, TariffError, cdr_price, tariff_parse
+from tariffs.pricing import (
+    PricingError,
+    SessionError,
+    TariffError,
+    cdr_price,
+    tariff_parse,
+    to_json_value,
+)
 
 from .factories import AMSTERDAM, cdr_dict, component, element, example, tariff_dict
 
@@ -258,9 +266,12 @@ BAD_CDRS = {
 }
 
 
+@pytest.mark.parametrize("as_json", [False, True], ids=["Decimal volumes", "JSON text"])
 @pytest.mark.parametrize(("change", "message"), BAD_CDRS.values(), ids=BAD_CDRS)
-def test_session_data_that_cannot_be_priced_is_refused_naming_the_field(change, message):
+def test_session_data_that_cannot_be_priced_is_refused_naming_the_field(change, message, as_json):
     cdr = good_cdr()
+    if as_json:
+        cdr = json.loads(json.dumps(to_json_value(cdr)))
     change(cdr)
     with pytest.raises(SessionError) as caught:
         cdr_price(TARIFF, cdr, time_zone=AMSTERDAM)
