@@ -3,7 +3,8 @@
 The typical CDR: a tariff of 3 elements with time-of-day and power restrictions (parsed and
 compiled once, as the billing worker keeps it), 6 charging periods, one of which crosses a
 tariff boundary (23:00 local) and is split. Each iteration prices the CDR from its JSON dict
-(periods parsed, priced, rounded), the figure billing needs. The floor is `json.loads` of the
+(periods parsed, priced, rounded: the totals billing needs); a second row also builds the
+PriceLine objects, which the engine makes only when asked. The floor is `json.loads` of the
 same CDR's JSON text.
 """
 
@@ -128,8 +129,12 @@ def run(count: int = 20_000, repeats: int = 5) -> str:
     def price() -> None:
         cdr_price(tariff, cdr, time_zone=TIME_ZONE).rounded()
 
+    def price_with_lines() -> None:
+        cdr_price(tariff, cdr, time_zone=TIME_ZONE).rounded().lines  # noqa: B018
+
     price()
     priced = _rate(price, count, repeats)
+    with_lines = _rate(price_with_lines, count, repeats)
     loads = _rate(lambda: json.loads(text), count, repeats)
     ratio = loads / priced
     result = cdr_price(tariff, cdr, time_zone=TIME_ZONE).rounded()
@@ -140,6 +145,8 @@ def run(count: int = 20_000, repeats: int = 5) -> str:
         f"{result.total_cost.incl_vat} EUR in {len(result.lines)} lines.\n\n"
         "| what | per second | per CDR |\n| --- | ---: | ---: |\n"
         f"| price one CDR (`cdr_price(...).rounded()`) | {priced:,.0f} | {1e6 / priced:.1f} µs |\n"
+        f"| the same, line objects built (`.lines`) | {with_lines:,.0f} | "
+        f"{1e6 / with_lines:.1f} µs |\n"
         f"| `json.loads` of the same CDR | {loads:,.0f} | {1e6 / loads:.1f} µs |\n"
         f"| ratio (pricing time / json.loads time) | {ratio:.2f}x | target <= 5x |\n"
     )

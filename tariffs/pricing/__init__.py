@@ -75,14 +75,26 @@ Money
   TIME go to total_reservation_cost.
 - Rounding: OCPI leaves it to the parties. Ours: half-up to the currency's ISO 4217 exponent
   (EUR 2, JPY 0, KWD 3), applied once to each exact figure by `cost_round`
-  (`PriceBreakdown.rounded()`).
+  (`PriceBreakdown.rounded()`); each total is rounded from its exact figure, not summed from
+  rounded lines. Pro rata splits and hours (seconds / 3600) are 28-digit quotients: before
+  rounding a cost, and before step_size rounds a quantity up, a figure is taken to 18 decimal
+  places, so that 5 min at 3.18/h is 0.265 (-> 0.27), not 0.2649999... (-> 0.26).
 - The tariff's validity (start_date_time, end_date_time) is checked at the session start only
   (the driver accepts the tariff valid when they start); outside it, the tariff is still
   applied and a note says so.
 
 Validation (`tariff_parse`): a tariff that breaks the spec raises TariffError naming the field
 path (`elements[1].price_components[0].price: must be >= 0`). Lenient only where the spec's
-own examples are defective: step_size 0, and missing last_updated or identity fields.
+own examples are defective: step_size 0, and missing last_updated or identity fields. Session
+data that cannot be priced raises SessionError the same way; both are PricingError.
+
+Performance: a Tariff compiles once (per dimension the reachable components, one predicate per
+element, the local times, durations and kWh amounts where a restriction can change, the
+dimensions whose component never depends on context). Pricing a CDR dict reads the common
+shape of its periods directly (anything unusual goes through the validating reader), converts
+only the volumes a rule uses to Decimal, looks the zone's offset up at the session's ends
+only, cuts a period only where a restriction can change, and builds PriceLine objects only
+when `lines` is read. See bench/bench_pricing.py.
 """
 
 from .breakdown import COST_FIELDS, PriceBreakdown, PriceLine, cost_comparison, price_json
