@@ -42,7 +42,8 @@ Choosing components
   17 charge the reservation fee and the start fee both).
 
 Charging periods
-- A period ends where the next starts, the last at the session's end. It is laid out as its
+- A period ends where the next starts, the last at the session's end (time before the first
+  period belongs to no period and is not priced). It is laid out as its
   reservation time, then its charging time (TIME), then its parking time, each taking its
   share of the period's wall-clock duration; ENERGY is spread evenly over the charging time.
   Quantities are the CPO's volumes, not the wall clock. A period that gives no time dimension

@@ -77,7 +77,8 @@ class ChargingPeriod:
     def from_ocpi(cls, data: Mapping[str, Any], path: str = "charging_period") -> ChargingPeriod:
         row = _period_row(data, path)
         names = [f.name for f in fields(cls)][1:]
-        return cls(from_micros(row[0]), **dict(zip(names, row[1:], strict=True)))
+        values = [_decimal(value) for value in row[1:]]
+        return cls(from_micros(row[0]), **dict(zip(names, values, strict=True)))
 
 
 def session_price(

@@ -1,12 +1,20 @@
 """Hand-computed cases: each restriction kind, splits inside a period, DST, step_size, VAT,
 min/max price, currencies."""
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from tariffs.pricing import cdr_price, cost_round, tariff_parse
+from tariffs.pricing import (
+    ChargingPeriod,
+    cdr_price,
+    cost_round,
+    session_price,
+    tariff_parse,
+    to_json_value,
+)
 
 from .factories import AMSTERDAM, cdr_dict, cdr_from_utc, component, element, tariff_dict
 
@@ -401,3 +409,37 @@ def test_step_size_is_not_fooled_by_division_noise():
     result = price(tariff, cdr)
     assert result.lines[0].billed_quantity * 3600 == 113
     assert cost_round(result.total_cost.excl_vat, "EUR") == D("1.13")
+
+
+def test_charging_periods_from_ocpi_and_session_price_agree_with_cdr_price():
+    tariff = tariff_parse(
+        tariff_dict(
+            element(component("ENERGY", 0.5), min_power=50),
+            element(component("ENERGY", 0.3), component("FLAT", 1.0)),
+        )
+    )
+    cdr = json.loads(
+        json.dumps(
+            to_json_value(
+                cdr_dict(
+                    "2024-01-15T10:00",
+                    [
+                        (30, {"ENERGY": 25, "MIN_POWER": 48.5, "MAX_POWER": 51}),
+                        (30, {"ENERGY": 10}),
+                    ],
+                )
+            )
+        )
+    )
+    periods = [ChargingPeriod.from_ocpi(p) for p in cdr["charging_periods"]]
+    assert periods[0].min_power == D("48.5")
+    assert periods[1].time is None
+    result = session_price(
+        tariff,
+        charging_periods=periods,
+        start_date_time=datetime(2024, 1, 15, 9, 0, tzinfo=UTC),
+        end_date_time=datetime(2024, 1, 15, 10, 0, tzinfo=UTC),
+        time_zone=AMSTERDAM,
+    )
+    assert result == cdr_price(tariff, cdr, time_zone=AMSTERDAM)
+    assert result.total_cost.excl_vat == D("11.5")  # 35 kWh at 0.30 (48.5 kW < 50) + 1.00
