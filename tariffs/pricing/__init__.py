@@ -100,7 +100,7 @@ when `lines` is read. See bench/bench_pricing.py.
 
 from .breakdown import COST_FIELDS, PriceBreakdown, PriceLine, cost_comparison, price_json
 from .describe import tariff_describe
-from .engine import ChargingPeriod, cdr_price, session_price
+from .engine import cdr_price, session_price
 from .errors import PricingError, SessionError, TariffError
 from .model import (
     DisplayText,
@@ -113,6 +113,7 @@ from .model import (
 )
 from .money import cost_round, currency_exponent
 from .parse import tariff_parse
+from .periods import ChargingPeriod
 from .plans import tariff_preview, tariff_with_markup
 
 __all__ = [

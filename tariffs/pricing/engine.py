@@ -11,74 +11,33 @@ cut, and consecutive cuts with the same component form one line.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
-from operator import itemgetter
 from typing import Any
 
 from .breakdown import PriceBreakdown
-from .compiled import CATEGORIES, FIXED, RESERVED, CompiledComponent, CompiledTariff
+from .compiled import CompiledComponent, CompiledTariff
 from .errors import SessionError
-from .localtime import DAY, HOUR, ONE_MICROSECOND, from_micros, offset_pieces, to_micros, zone
-from .model import ENERGY, FLAT, PARKING_TIME, TIME, Price, Tariff
-from .money import denoise
-from .parse import parse_date_time, parse_number
+from .localtime import DAY, HOUR, offset_pieces, to_micros, zone
+from .model import ENERGY, FLAT, PARKING_TIME, TIME, Tariff
+from .periods import ENERGY as _ENERGY
+from .periods import MAX_CURRENT as _MAX_CURRENT
+from .periods import MAX_POWER as _MAX_POWER
+from .periods import MIN_CURRENT as _MIN_CURRENT
+from .periods import MIN_POWER as _MIN_POWER
+from .periods import PARKING as _PARKING
+from .periods import RESERVATION as _RESERVATION
+from .periods import START as _START
+from .periods import TIME as _TIME
+from .periods import TIME_SLOTS as _TIME_SLOTS
+from .periods import ChargingPeriod, decimal_of, micros_of, reading, rows_read
+from .totals import breakdown_build
 
 RES, CHG, PARK = 0, 1, 2
 ZERO = Decimal(0)
 ONE = Decimal(1)
 _HALF = Decimal("0.5")
 _HOUR = Decimal(HOUR)
-_SECONDS_PER_HOUR = Decimal(3600)
-_WH_PER_KWH = Decimal(1000)
-# Row layout of a parsed charging period.
-_START, _ENERGY, _TIME, _PARKING, _RESERVATION = range(5)
-_MIN_CURRENT, _MAX_CURRENT, _MIN_POWER, _MAX_POWER = range(5, 9)
-_DIMENSION_SLOTS = {
-    "ENERGY": _ENERGY,
-    "TIME": _TIME,
-    "PARKING_TIME": _PARKING,
-    "RESERVATION_TIME": _RESERVATION,
-    "MIN_CURRENT": _MIN_CURRENT,
-    "MAX_CURRENT": _MAX_CURRENT,
-    "MIN_POWER": _MIN_POWER,
-    "MAX_POWER": _MAX_POWER,
-}
-# Session-only CdrDimensionTypes: valid in a Session's periods, not used for pricing.
-_IGNORED_DIMENSIONS = frozenset(
-    {"CURRENT", "ENERGY_EXPORT", "ENERGY_IMPORT", "POWER", "STATE_OF_CHARGE"}
-)
-_TIME_SLOTS = (_TIME, _PARKING, _RESERVATION)
-_START_OF_LINE = itemgetter(4)
-_INFINITY = float("inf")
-_EPOCH_NAIVE = datetime(1970, 1, 1)  # noqa: DTZ001 - compared with naive UTC readings
-
-
-@dataclass(frozen=True, slots=True)
-class ChargingPeriod:
-    """An OCPI ChargingPeriod: energy in kWh, times in hours, current in A, power in kW.
-
-    A period ends where the next one starts (the last one at the session's end). When a period
-    gives none of time, parking_time and reservation_time, its whole duration is charging time.
-    """
-
-    start_date_time: datetime
-    energy: Decimal | None = None
-    time: Decimal | None = None
-    parking_time: Decimal | None = None
-    reservation_time: Decimal | None = None
-    min_current: Decimal | None = None
-    max_current: Decimal | None = None
-    min_power: Decimal | None = None
-    max_power: Decimal | None = None
-
-    @classmethod
-    def from_ocpi(cls, data: Mapping[str, Any], path: str = "charging_period") -> ChargingPeriod:
-        row = _period_row(data, path)
-        names = [f.name for f in fields(cls)][1:]
-        values = [_decimal(value) for value in row[1:]]
-        return cls(from_micros(row[0]), **dict(zip(names, values, strict=True)))
 
 
 def session_price(
@@ -143,115 +102,8 @@ def cdr_price(
     periods = cdr.get("charging_periods")
     if type(periods) is not list:
         raise SessionError("charging_periods", "must be a list of ChargingPeriods")
-    rows = _rows_quickly(periods)
-    if rows is None:  # something unusual: the validating path says what
-        rows = [_period_row(p, f"charging_periods[{i}]") for i, p in enumerate(periods)]
+    rows = rows_read(periods)
     return _Pricing(tariff, rows, start, end, time_zone, reservation_expired).run()
-
-
-def _rows_quickly(periods: list[Any]) -> list[list[Any]] | None:
-    """The rows of well-formed periods in the common shape, read with the least work; None at
-    the first thing out of the ordinary (then `_period_row` validates and explains)."""
-    rows = []
-    slots = _DIMENSION_SLOTS
-    read_stamp = datetime.fromisoformat
-    try:
-        for data in periods:
-            stamp = data["start_date_time"]
-            if len(stamp) != 20 or stamp[19] != "Z" or stamp[10] != "T":
-                return None
-            if stamp[7] != "-" or stamp[13] != ":" or stamp[16] != ":":
-                return None
-            row: list[Any] = [
-                (read_stamp(stamp[:19]) - _EPOCH_NAIVE) // ONE_MICROSECOND,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-            ]
-            for dimension in data["dimensions"]:
-                slot = slots[dimension["type"]]
-                volume = dimension["volume"]
-                if row[slot] is not None:
-                    return None
-                kind = type(volume)
-                if kind is float:
-                    if volume != volume or volume in (_INFINITY, -_INFINITY):
-                        return None
-                    if volume < 0 and slot != _ENERGY and slot < _MIN_CURRENT:
-                        return None
-                    # Readings and charging time are read as Decimal only where used.
-                    lazy = slot == _TIME or slot >= _MIN_CURRENT
-                    row[slot] = volume if lazy else Decimal(repr(volume))
-                elif kind is int:
-                    if volume < 0 and _ENERGY != slot < _MIN_CURRENT:
-                        return None
-                    row[slot] = Decimal(volume)
-                else:
-                    return None
-            rows.append(row)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-        return None
-    return rows
-
-
-def _period_row(data: Any, path: str) -> list[Any]:
-    if type(data) is not dict and not isinstance(data, Mapping):
-        raise SessionError(path, "must be a ChargingPeriod object")
-    row: list[Any] = [None] * 9
-    row[_START] = micros_of(data.get("start_date_time"), f"{path}.start_date_time")
-    dimensions = data.get("dimensions")
-    if type(dimensions) is not list:
-        raise SessionError(f"{path}.dimensions", "must be a list of CdrDimensions")
-    for i, dimension in enumerate(dimensions):
-        if type(dimension) is not dict and not isinstance(dimension, Mapping):
-            raise SessionError(f"{path}.dimensions[{i}]", "must be a CdrDimension object")
-        kind = dimension.get("type")
-        slot = _DIMENSION_SLOTS.get(kind) if type(kind) is str else None
-        if slot is None:
-            if kind in _IGNORED_DIMENSIONS:
-                continue
-            raise SessionError(
-                f"{path}.dimensions[{i}].type", f"{kind!r} is not a CdrDimensionType"
-            )
-        if row[slot] is not None:
-            raise SessionError(
-                f"{path}.dimensions[{i}].type", f"{kind} appears twice in this period"
-            )
-        volume = dimension.get("volume")
-        if type(volume) is float and volume == volume and abs(volume) != _INFINITY:
-            if slot >= _MIN_CURRENT:  # read as Decimal only if a restriction needs it
-                row[slot] = volume
-                continue
-            volume = Decimal(repr(volume))
-        else:
-            volume = parse_number(volume, f"{path}.dimensions[{i}].volume", SessionError)
-        if slot in _TIME_SLOTS and volume < 0:
-            raise SessionError(f"{path}.dimensions[{i}].volume", "must be >= 0")
-        row[slot] = volume
-    return row
-
-
-def micros_of(value: Any, path: str) -> int:
-    """An OCPI DateTime as microseconds since the epoch; the common "...T12:00:00Z" shape is
-    read directly."""
-    if (
-        type(value) is str
-        and len(value) == 20
-        and value[19] == "Z"
-        and value[10] == "T"
-        and value[13] == ":"
-        and value[16] == ":"
-    ):
-        try:
-            return (datetime.fromisoformat(value[:19]) - _EPOCH_NAIVE) // ONE_MICROSECOND
-        except ValueError:
-            pass
-    return to_micros(parse_date_time(value, path, SessionError))
 
 
 def _part(amount: Decimal, fraction: Decimal) -> Decimal:
@@ -316,7 +168,7 @@ class _Pricing:
             elif time is None and reservation is None and not energy:
                 parts = [(PARK, parking)] if parking else []
             else:
-                time = _decimal(time)
+                time = decimal_of(time)
                 parts = []
                 if reservation:
                     parts.append((RES, reservation))
@@ -381,7 +233,15 @@ class _Pricing:
             self.flat_at(self.normal_start, False)
         if not self.compiled.valid_from <= self.start <= self.compiled.valid_until:
             self.notes.append("the tariff is not valid at the session's start_date_time")
-        return self.breakdown()
+        return breakdown_build(
+            self.tariff,
+            self.lines,
+            start=self.start,
+            end=self.end,
+            total_energy=self.total_energy,
+            total_parking_time=self.total_parking_time,
+            notes=self.notes,
+        )
 
     def flat_at(self, moment: int, reservation: bool) -> None:
         context = self.context(moment, self.normal_start, ZERO, None, None, None, None)
@@ -423,7 +283,7 @@ class _Pricing:
             for dimension in dimensions:
                 component = static[dimension]
                 if component is not None:
-                    amount = energy if dimension == ENERGY else _decimal(volume)
+                    amount = energy if dimension == ENERGY else decimal_of(volume)
                     lines.append(
                         [dimension, component, is_reservation, index, begin, finish, amount]
                     )
@@ -433,16 +293,16 @@ class _Pricing:
             # Only the readings some restriction compares are read (as Decimal).
             needs = compiled.readings
             if needs[0]:
-                min_power = _reading(row[_MIN_POWER], row[_MAX_POWER])
+                min_power = reading(row[_MIN_POWER], row[_MAX_POWER])
             if needs[1]:
-                max_power = _reading(row[_MAX_POWER], row[_MIN_POWER])
+                max_power = reading(row[_MAX_POWER], row[_MIN_POWER])
             average = (needs[0] or needs[1]) and min_power is None and max_power is None
             if average and volume and energy:  # the period's average power
-                min_power = max_power = energy / _decimal(volume)
+                min_power = max_power = energy / decimal_of(volume)
             if needs[2]:
-                min_current = _reading(row[_MIN_CURRENT], row[_MAX_CURRENT])
+                min_current = reading(row[_MIN_CURRENT], row[_MAX_CURRENT])
             if needs[3]:
-                max_current = _reading(row[_MAX_CURRENT], row[_MIN_CURRENT])
+                max_current = reading(row[_MAX_CURRENT], row[_MIN_CURRENT])
         cuts = self.cuts(begin, finish, part_start, energy, kwh_before)
         matchers = compiled.matchers
         kwh_split = kind == CHG and energy and compiled.kwh_thresholds
@@ -476,7 +336,7 @@ class _Pricing:
                     continue
                 if not last:  # no cut: one line for the whole portion
                     if component is not None:
-                        amount = energy if dimension == ENERGY else _decimal(volume)
+                        amount = energy if dimension == ENERGY else decimal_of(volume)
                         lines.append(
                             [dimension, component, is_reservation, index, begin, finish, amount]
                         )
@@ -502,7 +362,7 @@ class _Pricing:
         dimension, component, reservation, index, begin, start_fraction = line
         if component is None:
             return
-        amount = energy if dimension == ENERGY else _decimal(volume)
+        amount = energy if dimension == ENERGY else decimal_of(volume)
         quantity = _part(amount, fraction) - _part(amount, start_fraction)
         if quantity:
             self.lines.append([dimension, component, reservation, index, begin, moment, quantity])
@@ -600,53 +460,6 @@ class _Pricing:
             for local in _local_boundaries(low + offset, high + offset, boundaries):
                 instants.add(local - offset)
 
-    # -- totals -------------------------------------------------------------------------------
-
-    def breakdown(self) -> PriceBreakdown:
-        lines = self.lines
-        # Chronological (stable: a FLAT line comes first at its instant): step_size looks at
-        # the last line.
-        lines.sort(key=_START_OF_LINE)
-        billed = [line[6] if line[6] > 0 else ZERO for line in lines]
-        _apply_step_sizes(lines, billed)
-        totals = {key: [ZERO, ZERO] for key in CATEGORIES}
-        rows = []
-        for line, quantity in zip(lines, billed, strict=True):
-            component = line[1]
-            excl = quantity * component.price
-            factor = component.incl_factor
-            incl = excl if factor is None else excl * factor
-            total = totals[component.category]
-            total[0] += excl
-            total[1] += incl
-            rows.append((line, quantity, excl, incl))
-        excl = incl = ZERO
-        for total in totals.values():
-            excl += total[0]
-            incl += total[1]
-        minimum = maximum = None
-        tariff = self.tariff
-        if tariff.min_price is not None:
-            excl, incl, minimum = _bound(excl, incl, tariff.min_price, max)
-        if tariff.max_price is not None:
-            excl, incl, maximum = _bound(excl, incl, tariff.max_price, min)
-        return PriceBreakdown(
-            tariff.currency,
-            Price(excl, incl),
-            Price(*totals[FIXED]),
-            self.total_energy,
-            Price(*totals[ENERGY]),
-            Decimal(self.end - self.start) / _HOUR,
-            Price(*totals[TIME]),
-            self.total_parking_time,
-            Price(*totals[PARKING_TIME]),
-            Price(*totals[RESERVED]),
-            tuple(rows),
-            minimum,
-            maximum,
-            tuple(self.notes),
-        )
-
 
 def _local_boundaries(low: int, high: int, boundaries: tuple[int, ...]) -> list[int]:
     """The local instants strictly inside (low, high) that fall on a time-of-day boundary."""
@@ -661,55 +474,3 @@ def _local_boundaries(low: int, high: int, boundaries: tuple[int, ...]) -> list[
                 found.append(local)
         base += DAY
     return found
-
-
-def _apply_step_sizes(lines: list[list[Any]], billed: list[Decimal]) -> None:
-    """step_size once per group: ENERGY; TIME and PARKING_TIME; reservation TIME. The group's
-    last billable line decides: its dimension's session total is rounded up with its
-    component's step, and the difference is added to it (so with parking last, parking is
-    rounded and charging time is not)."""
-    totals: dict[str, Decimal] = {}
-    last: dict[Any, int] = {}
-    for position, line in enumerate(lines):
-        quantity = billed[position]
-        dimension = line[0]
-        if not quantity or dimension == FLAT:
-            continue
-        key = RESERVED if line[2] else dimension  # reservations price TIME only
-        totals[key] = totals.get(key, ZERO) + quantity
-        last[ENERGY if dimension == ENERGY else line[2]] = position
-    for position in last.values():
-        line = lines[position]
-        total = totals[RESERVED if line[2] else line[0]]
-        unit = _WH_PER_KWH if line[0] == ENERGY else _SECONDS_PER_HOUR
-        step = line[1].step_size
-        steps = denoise(total * unit / step).to_integral_value(ROUND_CEILING)
-        billed[position] += steps * step / unit - total
-
-
-def _decimal(value: Any) -> Any:
-    """A volume kept as the float JSON gave, read as a Decimal (by its repr) where it is used."""
-    return Decimal(repr(value)) if type(value) is float else value
-
-
-def _reading(value: Any, stand_in: Any) -> Decimal | None:
-    """A period's MIN_ or MAX_ reading as a Decimal (a float by its repr); the other one
-    stands in when it is missing."""
-    if value is None:
-        value = stand_in
-    return Decimal(repr(value)) if type(value) is float else value
-
-
-def _bound(excl: Decimal, incl: Decimal, bound: Price, pick) -> tuple[Decimal, Decimal, Any]:
-    """Apply min_price (pick=max) or max_price (pick=min) to excl. and incl. VAT separately.
-    Without an incl_vat bound, the incl. VAT total moves in proportion to the excl. total."""
-    new_excl = pick(excl, bound.excl_vat)
-    if bound.incl_vat is not None:
-        new_incl = pick(incl, bound.incl_vat)
-    elif new_excl == excl:
-        new_incl = incl
-    else:
-        new_incl = incl * new_excl / excl if excl else new_excl
-    if new_excl == excl and new_incl == incl:
-        return excl, incl, None
-    return new_excl, new_incl, Price(new_excl - excl, new_incl - incl)
