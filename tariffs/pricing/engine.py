@@ -144,6 +144,8 @@ class _Pricing:
         self.reservation_expired = reservation_expired
         self.lines: list[list[Any]] = []
         self.notes: list[str] = []
+        # Periods whose power or current a restriction needed but the CDR did not give.
+        self.unread: dict[str, set[int]] = {"power": set(), "current": set()}
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -231,6 +233,12 @@ class _Pricing:
             self.price_portion(portion)
         if not normal and not expired and not self.flat_found[False]:
             self.flat_at(self.normal_start, False)
+        for quantity, indexes in self.unread.items():
+            if indexes:
+                self.notes.append(
+                    f"charging periods without a {quantity} reading, where {quantity} "
+                    f"restrictions do not hold: {', '.join(str(i) for i in sorted(indexes))}"
+                )
         if not self.compiled.valid_from <= self.start <= self.compiled.valid_until:
             self.notes.append("the tariff is not valid at the session's start_date_time")
         return breakdown_build(
@@ -299,10 +307,14 @@ class _Pricing:
             average = (needs[0] or needs[1]) and min_power is None and max_power is None
             if average and volume and energy:  # the period's average power
                 min_power = max_power = energy / decimal_of(volume)
+            elif average:
+                self.unread["power"].add(index)
             if needs[2]:
                 min_current = reading(row[_MIN_CURRENT], row[_MAX_CURRENT])
             if needs[3]:
                 max_current = reading(row[_MAX_CURRENT], row[_MIN_CURRENT])
+            if (needs[2] or needs[3]) and min_current is None and max_current is None:
+                self.unread["current"].add(index)
         cuts = self.cuts(begin, finish, part_start, energy, kwh_before)
         matchers = compiled.matchers
         kwh_split = kind == CHG and energy and compiled.kwh_thresholds

@@ -136,6 +136,9 @@ def test_without_current_readings_current_restrictions_do_not_hold():
     )
     result = price(tariff, cdr_dict("2024-01-15T10:00", [(60, {"TIME": "t"})]))
     assert result.lines[0].unit_price == D("3.0")
+    assert result.notes == (
+        "charging periods without a current reading, where current restrictions do not hold: 0",
+    )
 
 
 def test_power_falls_back_to_the_periods_average_power():
