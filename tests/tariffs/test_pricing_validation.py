@@ -3,14 +3,18 @@ exception type whose message names the field."""
 
 import copy
 import json
+from datetime import datetime
+from decimal import Decimal
 
 import pytest
 
 from tariffs.pricing import (
+    ChargingPeriod,
     PricingError,
     SessionError,
     TariffError,
     cdr_price,
+    session_price,
     tariff_parse,
     to_json_value,
 )
@@ -296,3 +300,15 @@ def test_timestamps_without_designator_or_with_an_offset_are_read_as_the_instant
     cdr["charging_periods"][0]["start_date_time"] = "2024-01-15T10:00:00.000+01:00"
     result = cdr_price(TARIFF, cdr, time_zone=AMSTERDAM)
     assert result.total_time == 1
+
+
+def test_session_price_refuses_naive_datetimes():
+    naive = datetime(2024, 1, 15, 10, 0)  # the mistake under test
+    with pytest.raises(SessionError, match="datetimes must be timezone-aware"):
+        session_price(
+            TARIFF,
+            charging_periods=[ChargingPeriod(naive, energy=Decimal(1))],
+            start_date_time=naive,
+            end_date_time=naive,
+            time_zone=AMSTERDAM,
+        )
