@@ -52,6 +52,9 @@ def session_price(
     """Price a session (finished, or running with `end_date_time` = now) exactly; see the
     package docstring for the rules. `reservation_expired` None: a session that has only
     reservation time is an expired reservation. Raises SessionError on inconsistent input."""
+    moments = [start_date_time, end_date_time, *(p.start_date_time for p in charging_periods)]
+    if any(moment.utcoffset() is None for moment in moments):
+        raise SessionError("start_date_time", "datetimes must be timezone-aware")
     rows = [
         [
             to_micros(p.start_date_time),
