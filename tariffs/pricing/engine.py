@@ -38,6 +38,13 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 _HALF = Decimal("0.5")
 _HOUR = Decimal(HOUR)
+# (TIME priced, ENERGY priced) -> the dimensions to price in a charging portion.
+_CHARGING_DIMENSIONS = {
+    (True, True): (TIME, ENERGY),
+    (True, False): (TIME,),
+    (False, True): (ENERGY,),
+    (False, False): (),
+}
 
 
 def session_price(
@@ -266,22 +273,25 @@ class _Pricing:
         kind, index, begin, finish, volume, energy, kwh_before, row = portion
         compiled = self.compiled
         lines = self.lines
+        # The dimensions this portion has and the tariff prices.
         if kind == RES:
             is_reservation = True
             table = compiled.reservation_candidates
             part_start = self.start
-            dimensions: tuple[str, ...] = (TIME,) if volume else ()
+            dimensions: tuple[str, ...] = (TIME,) if volume and table[TIME] else ()
         else:
             is_reservation = False
             table = compiled.candidates
             part_start = self.normal_start
             if kind == PARK:
-                dimensions = (PARKING_TIME,)
-            elif volume:
-                dimensions = (TIME, ENERGY) if energy else (TIME,)
+                dimensions = (PARKING_TIME,) if table[PARKING_TIME] else ()
             else:
-                dimensions = (ENERGY,) if energy else ()
+                timed = bool(volume and table[TIME])
+                metered = bool(energy and table[ENERGY])
+                dimensions = _CHARGING_DIMENSIONS[timed, metered]
         need_flat = not self.flat_found[is_reservation]
+        if not dimensions and not need_flat:
+            return
         static = compiled.static[is_reservation]
         dynamic = need_flat and FLAT not in static
         for dimension in dimensions:
