@@ -30,16 +30,18 @@ Choosing components
 - min_current/min_power compare the period's MIN_CURRENT/MIN_POWER (>=), max_current/max_power
   its MAX_CURRENT/MAX_POWER (<), as the spec's complex tariff example reads ("a maximum of 16 A",
   "a minimum of 43 A"). One stands in for the other when only one is given; power falls back to
-  the period's average (ENERGY / TIME). Without any value the restriction does not hold, and
-  power and current restrictions never hold during parking or reservation time.
+  the period's average (ENERGY / TIME). Without any value the restriction does not hold (a
+  note names such periods), and power and current restrictions never hold during parking or
+  reservation time.
 - Reservation: elements with a `reservation` restriction price only RESERVATION_TIME, all other
   elements only the rest of the session. RESERVATION holds during any reservation time,
   RESERVATION_EXPIRES only when the reservation expired: by default when the session has
   reservation time and nothing else (`reservation_expired` overrides). So an expired
   reservation's TIME comes from the first of both kinds that prices TIME (spec note).
 - FLAT is counted once for the session and once for a reservation: the first FLAT component
-  whose element matches at the first moment any does (the spec's reservation examples 16 and
-  17 charge the reservation fee and the start fee both).
+  whose element matches at the first moment any does (the spec's reservation example 16
+  charges the reservation fee and the start fee both; its table calls the reservation time
+  "Parking time", we report it as reservation cost).
 
 Charging periods
 - A period ends where the next starts, the last at the session's end (time before the first
