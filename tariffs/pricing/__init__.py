@@ -55,6 +55,8 @@ Charging periods
   reached, a duration passed, a DST jump), the period is split at that instant, pro rata: each
   part is priced by its own element. `ChargingPeriod.tariff_id` is not used: the caller passes
   the tariff.
+- A session longer than a year is refused: such an end or start is a placeholder (the spec
+  lets a CPO send 1970-01-01 for an unknown time), and pricing it is meaningless.
 - Negative ENERGY (energy fed back) counts towards energy consumed so far but is not billed.
   Session-only dimensions (CURRENT, POWER, STATE_OF_CHARGE, ENERGY_IMPORT/EXPORT) are ignored.
 

@@ -38,6 +38,8 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 _HALF = Decimal("0.5")
 _HOUR = Decimal(HOUR)
+# Longer is a placeholder date (the spec allows 1970-01-01 for an unknown start), not a session.
+_LONGEST_SESSION = 366 * DAY
 # (TIME priced, ENERGY priced) -> the dimensions to price in a charging portion.
 _CHARGING_DIMENSIONS = {
     (True, True): (TIME, ENERGY),
@@ -132,6 +134,8 @@ class _Pricing:
     def __init__(self, tariff, rows, start, end, time_zone, reservation_expired):
         if end < start:
             raise SessionError("end_date_time", "is before start_date_time")
+        if end - start > _LONGEST_SESSION:
+            raise SessionError("end_date_time", "the session would last more than a year")
         previous = start
         for index, row in enumerate(rows):
             moment = row[_START]

@@ -235,6 +235,13 @@ BAD_CDRS = {
         lambda c: c.update(end_date_time="2024-01-15T08:00:00Z"),
         "end_date_time: is before start_date_time",
     ),
+    "placeholder start of 1970": (
+        lambda c: (
+            c.update(start_date_time="1970-01-01T00:00:00Z")
+            or c["charging_periods"][0].update(start_date_time="1970-01-01T00:00:00Z")
+        ),
+        "end_date_time: the session would last more than a year",
+    ),
     "no end": (
         lambda c: c.pop("end_date_time"),
         "end_date_time: is required (for a running session: now)",
