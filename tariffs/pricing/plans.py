@@ -15,6 +15,7 @@ from .parse import parse_number
 
 _HUNDRED = Decimal(100)
 _SIXTY = Decimal(60)
+_HOURS_IN_A_YEAR = Decimal(366 * 24)
 
 
 def tariff_with_markup(
@@ -99,6 +100,8 @@ def tariff_preview(
     current = None if current_a is None else _non_negative(current_a, "current_a", SessionError)
     if not power:
         raise SessionError("power_kw", "must be > 0")
+    if energy / power + (parking + reservation) / _SIXTY > _HOURS_IN_A_YEAR:
+        raise SessionError("energy_kwh", "this charge would last more than a year")
     periods = []
     moment = start_date_time
     if reservation:

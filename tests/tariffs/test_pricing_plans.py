@@ -116,6 +116,8 @@ def test_preview_with_reservation_and_current():
         ({"power_kw": D(0)}, "power_kw: must be > 0"),
         ({"energy_kwh": D(-1)}, "energy_kwh: must be >= 0"),
         ({"parking_minutes": "ten"}, "parking_minutes: must be a number"),
+        ({"energy_kwh": D("1e12")}, "energy_kwh: this charge would last more than a year"),
+        ({"parking_minutes": D("1e9")}, "energy_kwh: this charge would last more than a year"),
     ],
 )
 def test_preview_refuses_a_nonsensical_plan(changes, message):
