@@ -4,7 +4,7 @@ dimension so a driver or staff member can see why."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property, lru_cache
@@ -96,6 +96,14 @@ class PriceBreakdown:
     notes: tuple[str, ...] = ()
     is_rounded: bool = False
 
+    @classmethod
+    def _make(cls, *values: Any) -> PriceBreakdown:
+        """Build from the field values in order, without the frozen dataclass's per-field
+        object.__setattr__ calls (the engine builds two per CDR). Still frozen afterwards."""
+        made = object.__new__(cls)
+        made.__dict__.update(zip(_FIELD_NAMES, values, strict=True))
+        return made
+
     @cached_property
     def lines(self) -> tuple[PriceLine, ...]:
         rounding = _rounding(self.currency) if self.is_rounded else None
@@ -128,7 +136,7 @@ class PriceBreakdown:
         if self.is_rounded:
             return self
         price = _price_rounder(self.currency)
-        return PriceBreakdown(
+        return PriceBreakdown._make(
             self.currency,
             price(self.total_cost),
             price(self.total_fixed_cost),
@@ -158,6 +166,9 @@ class PriceBreakdown:
         data["lines"] = [_line_json(line) for line in self.lines]
         data["notes"] = list(self.notes)
         return data
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(PriceBreakdown))
 
 
 def price_json(price: Price) -> dict[str, str]:

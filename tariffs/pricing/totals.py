@@ -17,6 +17,7 @@ _HOUR = Decimal(HOUR)
 _SECONDS_PER_HOUR = Decimal(3600)
 _WH_PER_KWH = Decimal(1000)
 _START_OF_LINE = itemgetter(4)
+_NOTHING = Price(ZERO, ZERO)  # a category without lines
 
 
 def breakdown_build(
@@ -56,22 +57,28 @@ def breakdown_build(
         excl, incl, minimum = _bound(excl, incl, tariff.min_price, max)
     if tariff.max_price is not None:
         excl, incl, maximum = _bound(excl, incl, tariff.max_price, min)
-    return PriceBreakdown(
+    return PriceBreakdown._make(
         tariff.currency,
         Price(excl, incl),
-        Price(*totals[FIXED]),
+        _price(totals[FIXED]),
         total_energy,
-        Price(*totals[ENERGY]),
+        _price(totals[ENERGY]),
         Decimal(end - start) / _HOUR,
-        Price(*totals[TIME]),
+        _price(totals[TIME]),
         total_parking_time,
-        Price(*totals[PARKING_TIME]),
-        Price(*totals[RESERVED]),
+        _price(totals[PARKING_TIME]),
+        _price(totals[RESERVED]),
         tuple(rows),
         minimum,
         maximum,
         tuple(notes),
+        False,
     )
+
+
+def _price(total: list[Decimal]) -> Price:
+    excl, incl = total
+    return _NOTHING if excl is ZERO and incl is ZERO else Price(excl, incl)
 
 
 def _apply_step_sizes(lines: list[list[Any]], billed: list[Decimal]) -> None:
