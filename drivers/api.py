@@ -28,7 +28,10 @@ class MeOutputSerializer(serializers.Serializer):
 class MeUpdateInputSerializer(JsonInputSerializer):
     full_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
     phone = serializers.RegexField(
-        r"^(\+?[0-9 ()./-]{6,24})?$", max_length=24, allow_blank=True, required=False
+        r"^(\+?[0-9()./-][0-9 ()./-]{4,22}[0-9()./-])?$",
+        max_length=24,
+        allow_blank=True,
+        required=False,
     )
     address_line1 = serializers.CharField(max_length=200, allow_blank=True, required=False)
     address_line2 = serializers.CharField(max_length=200, allow_blank=True, required=False)

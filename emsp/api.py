@@ -6,7 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
@@ -129,3 +129,44 @@ class ApiAutoSchema(AutoSchema):
         if self.view.get_throttles():
             statuses.append(("429", "Too many requests: wait and try again."))
         return statuses
+
+
+_PAGINATED_SERIALIZERS: dict[type, type] = {}
+
+
+def paginated(serializer_class: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The schema of a paginated list of `serializer_class`: {count, next, previous, results}."""
+    if serializer_class not in _PAGINATED_SERIALIZERS:
+        name = serializer_class.__name__.removesuffix("Serializer")
+        _PAGINATED_SERIALIZERS[serializer_class] = type(
+            f"Paginated{name}ListSerializer",
+            (serializers.Serializer,),
+            {
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": serializer_class(many=True),
+            },
+        )
+    return _PAGINATED_SERIALIZERS[serializer_class]
+
+
+PAGINATION_PARAMETERS = [
+    OpenApiParameter(
+        "limit",
+        {"type": "integer", "minimum": 1},
+        description="Page size (default 50, at most 200).",
+    ),
+    OpenApiParameter("offset", {"type": "integer", "minimum": 0}, description="Items to skip."),
+]
+
+
+def paginated_response(
+    *, request: Any, view: Any, items: Any, serializer_class: type[serializers.Serializer]
+) -> Response:
+    """One page of `items` (limit/offset) in the shape `paginated(serializer_class)` documents."""
+    from emsp.pagination import StrictLimitOffsetPagination
+
+    paginator = StrictLimitOffsetPagination()
+    page = paginator.paginate_queryset(items, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)

@@ -68,5 +68,5 @@ schema = schemathesis.pytest.from_fixture("api_schema")
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-def test_every_api_operation_answers_as_documented(case, session_token):
+def test_every_api_operation_answers_as_documented(case, session_token, fake_stripe):
     case.call_and_validate(headers={"X-Session-Token": session_token})
