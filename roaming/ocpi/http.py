@@ -122,9 +122,10 @@ def ocpi_request(
     def fail(message: str, *, retryable: bool, **extra: Any) -> OcpiRequestError:
         elapsed = round((time.monotonic() - started) * 1000)
         logger.warning(
-            "ocpi request failed: %s", message,
+            "ocpi request failed: %s",
+            message,
             extra={"ocpi": {**log, **extra, "duration_ms": elapsed, "retryable": retryable}},
-        )  # fmt: skip
+        )
         return OcpiRequestError(message, retryable, url, request_id=request_id, **extra)
 
     own_client = client is None
@@ -165,10 +166,20 @@ def ocpi_request(
         )
     elapsed = round((time.monotonic() - started) * 1000)
     logger.info(
-        "ocpi request %s %s -> %s/%s", method, url, status, ocpi_status,
-        extra={"ocpi": {**log, "http_status": status, "status_code": ocpi_status,
-                        "duration_ms": elapsed}},
-    )  # fmt: skip
+        "ocpi request %s %s -> %s/%s",
+        method,
+        url,
+        status,
+        ocpi_status,
+        extra={
+            "ocpi": {
+                **log,
+                "http_status": status,
+                "status_code": ocpi_status,
+                "duration_ms": elapsed,
+            }
+        },
+    )
     return OcpiHttpResponse(status, dict(response.headers), body, request_id, correlation_id)
 
 
@@ -182,8 +193,14 @@ def _envelope_or_none(raw: bytes) -> dict[str, Any] | None:
     return body
 
 
-def versions_get(url: str, *, token: str, timeout: float = DEFAULT_TIMEOUT, raw_token: bool = False,
-                 client: httpx.Client | None = None) -> list[Version]:  # fmt: skip
+def versions_get(
+    url: str,
+    *,
+    token: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    raw_token: bool = False,
+    client: httpx.Client | None = None,
+) -> list[Version]:
     """GET a partner's versions endpoint (no routing headers: configuration module)."""
     response = ocpi_request(
         "GET", url, token=token, timeout=timeout, raw_token=raw_token, client=client
@@ -200,9 +217,14 @@ def versions_get(url: str, *, token: str, timeout: float = DEFAULT_TIMEOUT, raw_
     return versions
 
 
-def version_details_get(url: str, *, token: str, timeout: float = DEFAULT_TIMEOUT,
-                        raw_token: bool = False, client: httpx.Client | None = None
-                        ) -> VersionDetails:  # fmt: skip
+def version_details_get(
+    url: str,
+    *,
+    token: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    raw_token: bool = False,
+    client: httpx.Client | None = None,
+) -> VersionDetails:
     """GET a partner's version details (its endpoints for one version)."""
     response = ocpi_request(
         "GET", url, token=token, timeout=timeout, raw_token=raw_token, client=client
@@ -211,6 +233,10 @@ def version_details_get(url: str, *, token: str, timeout: float = DEFAULT_TIMEOU
         return VersionDetails.model_validate(response.data)
     except ValidationError as error:
         raise OcpiRequestError(
-            f"version details unreadable: {validation_message(error)}", False, url,
-            response.http_status, response.status_code, response.request_id,
-        ) from error  # fmt: skip
+            f"version details unreadable: {validation_message(error)}",
+            False,
+            url,
+            response.http_status,
+            response.status_code,
+            response.request_id,
+        ) from error

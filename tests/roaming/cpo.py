@@ -1,7 +1,8 @@
 """Our CPO simulator as a real peer process on loopback, driven through its admin endpoint.
 
-`cpo_process` (session scope) starts `python -m roaming.simulator` once; `cpo` (per test)
-resets it to a fresh network with a known token A, so tests never see each other's state.
+`simulator_process` (session scope) starts `python -m roaming.simulator` once; `simulator`
+(per test) resets it to a fresh network with a known token A, so tests never see each
+other's state.
 """
 
 import subprocess
@@ -95,7 +96,7 @@ def wait_until(check: Callable[[], Any], *, timeout: float = 20, what: str = "")
 
 
 @pytest.fixture(scope="session")
-def cpo_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CpoSimulator]:
+def simulator_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CpoSimulator]:
     simulator = CpoSimulator(free_port(), tmp_path_factory.mktemp("cpo") / "simulator.log")
     simulator.start()
     yield simulator
@@ -103,6 +104,6 @@ def cpo_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CpoSimulat
 
 
 @pytest.fixture
-def cpo(cpo_process: CpoSimulator) -> CpoSimulator:
-    cpo_process.reset()
-    return cpo_process
+def simulator(simulator_process: CpoSimulator) -> CpoSimulator:
+    simulator_process.reset()
+    return simulator_process

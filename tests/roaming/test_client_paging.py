@@ -14,8 +14,8 @@ TOKEN = "paging-test-token-0123456789"
 
 
 @pytest.fixture
-def ocpi(cpo):
-    cpo.admin("POST", "peers", {"token": TOKEN, "country_code": "NL", "party_id": "EMS"})
+def ocpi(simulator):
+    simulator.admin("POST", "peers", {"token": TOKEN, "country_code": "NL", "party_id": "EMS"})
     with OcpiClient(token=TOKEN, timeout=5, retry=RetryPolicy(attempts=1)) as client:
         yield client
 
@@ -31,8 +31,8 @@ def ids_of(pages):
     return [item["id"] for page in pages for item in page.items]
 
 
-def test_a_crawl_follows_link_headers_to_the_last_page(cpo, ocpi):
-    crawl = ocpi.crawl(f"{cpo.ocpi}/locations", module="locations", limit=25)
+def test_a_crawl_follows_link_headers_to_the_last_page(simulator, ocpi):
+    crawl = ocpi.crawl(f"{simulator.ocpi}/locations", module="locations", limit=25)
     pages = list(crawl)
 
     assert [len(page.items) for page in pages] == [25, 25, 10]
@@ -43,38 +43,38 @@ def test_a_crawl_follows_link_headers_to_the_last_page(cpo, ocpi):
     assert crawl.received == 60
     assert crawl.warnings == []
     # One correlation id ties the pages of a crawl together.
-    assert len({entry["correlation_id"] for entry in cpo.requests("locations")}) == 1
+    assert len({entry["correlation_id"] for entry in simulator.requests("locations")}) == 1
 
 
-def test_the_server_limit_wins_over_the_requested_one(cpo, ocpi):
-    cpo.configure(max_limit=20)
+def test_the_server_limit_wins_over_the_requested_one(simulator, ocpi):
+    simulator.configure(max_limit=20)
 
-    pages = list(ocpi.crawl(f"{cpo.ocpi}/locations", module="locations", limit=500))
+    pages = list(ocpi.crawl(f"{simulator.ocpi}/locations", module="locations", limit=500))
 
     assert [page.limit for page in pages] == [20, 20, 20]
     assert len(set(ids_of(pages))) == 60
 
 
-def test_filters_stay_on_every_page(cpo, ocpi):
+def test_filters_stay_on_every_page(simulator, ocpi):
     date_to = frozen_now()
     pages = list(
         ocpi.crawl(
-            f"{cpo.ocpi}/locations", module="locations", limit=20, params={"date_to": date_to}
+            f"{simulator.ocpi}/locations", module="locations", limit=20, params={"date_to": date_to}
         )
     )
 
     assert len(pages) == 3
-    assert all(entry["query"]["date_to"] == date_to for entry in cpo.requests("locations"))
+    assert all(entry["query"]["date_to"] == date_to for entry in simulator.requests("locations"))
 
 
-def test_objects_leaving_the_window_mid_crawl_are_not_missed(cpo, ocpi):
+def test_objects_leaving_the_window_mid_crawl_are_not_missed(simulator, ocpi):
     """On page 3, three objects already read are updated past date_to: X-Total-Count drops
     by three and what followed them slides back onto page 2. The client re-reads it."""
     date_to = frozen_now()
-    cpo.faults({"kind": "shift", "module": "locations", "page": 3, "count": 3})
+    simulator.faults({"kind": "shift", "module": "locations", "page": 3, "count": 3})
 
     crawl = ocpi.crawl(
-        f"{cpo.ocpi}/locations", module="locations", limit=20, params={"date_to": date_to}
+        f"{simulator.ocpi}/locations", module="locations", limit=20, params={"date_to": date_to}
     )
     pages = list(crawl)
 
@@ -85,33 +85,33 @@ def test_objects_leaving_the_window_mid_crawl_are_not_missed(cpo, ocpi):
     assert "dropped by 3" in crawl.warnings[0]
 
 
-def test_without_the_re_read_those_objects_would_have_been_lost(cpo, ocpi):
+def test_without_the_re_read_those_objects_would_have_been_lost(simulator, ocpi):
     date_to = frozen_now()
-    cpo.faults({"kind": "shift", "module": "locations", "page": 3, "count": 3})
+    simulator.faults({"kind": "shift", "module": "locations", "page": 3, "count": 3})
 
     pages = ocpi.crawl(
-        f"{cpo.ocpi}/locations", module="locations", limit=20, params={"date_to": date_to}
+        f"{simulator.ocpi}/locations", module="locations", limit=20, params={"date_to": date_to}
     )
     first_reads = [page for page in pages if not page.reread]
 
     assert len(set(ids_of(first_reads))) == 57
 
 
-def test_a_page_without_link_is_followed_by_offset_when_more_remain(cpo, ocpi):
-    cpo.faults({"kind": "no_link", "module": "locations", "page": 1})
+def test_a_page_without_link_is_followed_by_offset_when_more_remain(simulator, ocpi):
+    simulator.faults({"kind": "no_link", "module": "locations", "page": 1})
 
-    crawl = ocpi.crawl(f"{cpo.ocpi}/locations", module="locations", limit=25)
+    crawl = ocpi.crawl(f"{simulator.ocpi}/locations", module="locations", limit=25)
     pages = list(crawl)
 
     assert len(set(ids_of(pages))) == 60
     assert "no Link" in crawl.warnings[0]
 
 
-def test_an_interrupted_crawl_resumes_where_it_stopped(cpo, ocpi):
+def test_an_interrupted_crawl_resumes_where_it_stopped(simulator, ocpi):
     date_to = frozen_now()
-    cpo.faults({"kind": "status", "module": "locations", "page": 3, "status": 500, "times": 1})
+    simulator.faults({"kind": "status", "module": "locations", "page": 3, "status": 500, "times": 1})
     crawl = ocpi.crawl(
-        f"{cpo.ocpi}/locations", module="locations", limit=20, params={"date_to": date_to}
+        f"{simulator.ocpi}/locations", module="locations", limit=20, params={"date_to": date_to}
     )
     kept = []
 
@@ -138,10 +138,10 @@ def test_an_interrupted_crawl_resumes_where_it_stopped(cpo, ocpi):
     assert resumed.warnings == []
 
 
-def test_a_resumed_crawl_notices_objects_that_moved_while_it_was_stopped(cpo, ocpi):
+def test_a_resumed_crawl_notices_objects_that_moved_while_it_was_stopped(simulator, ocpi):
     date_to = frozen_now()
     crawl = ocpi.crawl(
-        f"{cpo.ocpi}/locations", module="locations", limit=20, params={"date_to": date_to}
+        f"{simulator.ocpi}/locations", module="locations", limit=20, params={"date_to": date_to}
     )
     kept = []
     for page in crawl:
@@ -149,10 +149,10 @@ def test_a_resumed_crawl_notices_objects_that_moved_while_it_was_stopped(cpo, oc
         if len(kept) == 2:
             break
     # Between the runs two locations already read are updated (they leave the window).
-    cpo.faults({"kind": "shift", "module": "locations", "page": 3, "count": 2})
+    simulator.faults({"kind": "shift", "module": "locations", "page": 3, "count": 2})
 
     resumed = ocpi.crawl(
-        f"{cpo.ocpi}/locations?limit=20&offset=40&date_to={date_to}",
+        f"{simulator.ocpi}/locations?limit=20&offset=40&date_to={date_to}",
         module="locations",
         expected_total=60,
         already_received=40,
@@ -163,6 +163,6 @@ def test_a_resumed_crawl_notices_objects_that_moved_while_it_was_stopped(cpo, oc
     assert resumed.rereads == 1
 
 
-def test_a_list_answer_that_is_not_a_list_is_refused(cpo, ocpi):
+def test_a_list_answer_that_is_not_a_list_is_refused(simulator, ocpi):
     with pytest.raises(OcpiRequestError, match="list"):
-        list(ocpi.crawl(f"{cpo.ocpi}/locations/LOC000001", module="locations"))
+        list(ocpi.crawl(f"{simulator.ocpi}/locations/LOC000001", module="locations"))
