@@ -62,6 +62,10 @@ class CpoSimulator:
     def reset(self, *, locations: int = 60, seed: int = 7) -> None:
         self.admin("POST", "reset", {"locations": locations, "seed": seed, "token_a": TOKEN_A})
 
+    def network(self, *, locations: int, seed: int = 7) -> None:
+        """A new network of this size; registered peers stay."""
+        self.admin("POST", "network", {"locations": locations, "seed": seed})
+
     def faults(self, *faults: dict[str, Any]) -> None:
         self.admin("POST", "faults", {"faults": list(faults)})
 
@@ -107,3 +111,19 @@ def simulator_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CpoS
 def simulator(simulator_process: CpoSimulator) -> CpoSimulator:
     simulator_process.reset()
     return simulator_process
+
+
+@pytest.fixture
+def emsp_live(live_server, settings) -> str:
+    """Our server, live on loopback, as partners reach it (EMSP_PUBLIC_URL)."""
+    settings.EMSP_PUBLIC_URL = live_server.url
+    settings.ALLOWED_HOSTS = ["*"]
+    return live_server.url
+
+
+@pytest.fixture
+def registered(simulator: CpoSimulator, emsp_live: str):
+    """The simulator registered as our partner: we started the handshake with its token A."""
+    from roaming.services.registration import partner_register
+
+    return partner_register(versions_url=simulator.versions_url, token_a=simulator.token_a).partner
