@@ -8,7 +8,9 @@ A fault matches requests by module, HTTP method and (for paginated GETs) page nu
 - `shift`: before answering, move `count` objects already served out of the date window (their
   last_updated becomes now, past date_to), so X-Total-Count drops mid-crawl as in real life;
 - `invalid_json`: answer HTTP 200 with a body that is not JSON;
-- `no_link`: answer a page without its Link header (some CPOs forget it).
+- `no_link`: answer a page without its Link header (some CPOs forget it);
+- `corrupt`: the first `count` objects of the page lack a required field (last_updated);
+- `foreign`: the first `count` objects of the page belong to another party (XX*OTH).
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-KINDS = frozenset({"status", "drop", "slow", "shift", "invalid_json", "no_link"})
+KINDS = frozenset(
+    {"status", "drop", "slow", "shift", "invalid_json", "no_link", "corrupt", "foreign"}
+)
 
 
 @dataclass

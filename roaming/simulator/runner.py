@@ -61,8 +61,14 @@ def run(
 
 
 def parser() -> argparse.ArgumentParser:
-    defaults = SimulatorConfig()
     p = argparse.ArgumentParser(description="A CPO speaking OCPI 2.2.1 on loopback.")
+    add_arguments(p)
+    return p
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The simulator's options, on any parser (ours, or a Django management command's)."""
+    defaults = SimulatorConfig()
     p.add_argument("--port", type=int, default=defaults.port)
     p.add_argument("--locations", type=int, default=defaults.locations)
     p.add_argument("--seed", type=int, default=defaults.seed)
@@ -102,9 +108,8 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--duplicate-cdr-posts", action="store_true")
     p.add_argument("--max-limit", type=int, default=defaults.max_limit)
-    p.add_argument("--register-url", default=None, help="an eMSP's versions URL to register with")
+    p.add_argument("--register-url", default=None, help="an eMSP's versions URL to join")
     p.add_argument("--register-token", default=None, help="the eMSP's token A for that")
-    return p  # fmt: skip
 
 
 def config_from_args(args: argparse.Namespace) -> SimulatorConfig:

@@ -333,7 +333,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
                 records = collection.window(date_from, date_to, viewer)
             total = len(records)
             page = records[offset : offset + limit]
-            data = Collection.render(page)
+            data = Collection.render(page) if fault is None else _spoiled(page, fault)
         headers = {"X-Total-Count": str(total), "X-Limit": str(limit)}
         if offset + len(page) < total and not (fault and fault.kind == "no_link"):
             query = {**request.query, "offset": str(offset + len(page)), "limit": str(limit)}
@@ -391,6 +391,10 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             sim.reset(
                 locations=body.get("locations"), seed=body.get("seed"), token_a=body.get("token_a")
             )
+        elif action == "network" and method == "POST":
+            # A new network (peers stay registered; sessions and CDRs start empty).
+            count = int(body.get("locations", sim.config.locations))
+            sim.generate(count, int(body.get("seed", sim.config.seed)))
         elif action == "locations/touch" and method == "POST":
             touched = sim.touch_locations(int(body["count"]), push=bool(body.get("push")))
             result = {"touched": touched}
@@ -416,6 +420,20 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         else:
             raise HttpProblem(404, 2000, f"no admin action {method} {action}")
         return Reply(200, dumps(result))
+
+
+def _spoiled(page: list, fault: Fault) -> bytes:
+    """The page with its first objects spoiled by a `corrupt` or `foreign` fault."""
+    bodies = [record.body() for record in page]
+    for index, record in enumerate(page[: fault.count]):
+        if fault.kind == "corrupt":
+            broken = {k: v for k, v in record.data.items() if k != "last_updated"}
+        elif fault.kind == "foreign":
+            broken = {**record.data, "country_code": "XX", "party_id": "OTH"}
+        else:
+            break
+        bodies[index] = dumps(broken)
+    return b"[" + b",".join(bodies) + b"]"
 
 
 def status_storm(sim: CpoSimulator, count: int, concurrency: int) -> dict[str, Any]:

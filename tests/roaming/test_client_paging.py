@@ -109,7 +109,9 @@ def test_a_page_without_link_is_followed_by_offset_when_more_remain(simulator, o
 
 def test_an_interrupted_crawl_resumes_where_it_stopped(simulator, ocpi):
     date_to = frozen_now()
-    simulator.faults({"kind": "status", "module": "locations", "page": 3, "status": 500, "times": 1})
+    simulator.faults(
+        {"kind": "status", "module": "locations", "page": 3, "status": 500, "times": 1}
+    )
     crawl = ocpi.crawl(
         f"{simulator.ocpi}/locations", module="locations", limit=20, params={"date_to": date_to}
     )

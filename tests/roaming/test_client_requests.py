@@ -56,7 +56,10 @@ def test_the_token_is_sent_base64_encoded_or_raw_for_partners_that_want_it(simul
     with client(raw_token=True) as ocpi:
         ocpi.get(simulator.versions_url, module="versions")
 
-    assert [entry["token_encoding"] for entry in simulator.requests("versions")] == ["base64", "raw"]
+    assert [entry["token_encoding"] for entry in simulator.requests("versions")] == [
+        "base64",
+        "raw",
+    ]
 
 
 def test_an_unknown_token_is_refused_as_final_and_not_retried(simulator, peer_token):

@@ -20,7 +20,9 @@ def emsp():
 
 def call(simulator, method, path, token, **kwargs):
     with OcpiClient(token=token, timeout=5, retry=NO_RETRY) as client:
-        return client.request(method, f"{simulator.ocpi}{path}", module=kwargs.pop("module"), **kwargs)
+        return client.request(
+            method, f"{simulator.ocpi}{path}", module=kwargs.pop("module"), **kwargs
+        )
 
 
 def test_an_emsp_registers_with_token_a_and_then_calls_with_the_token_it_got(simulator, emsp):
@@ -76,7 +78,14 @@ def test_put_or_delete_before_registering_is_not_allowed(simulator):
     body = {"token": "x" * 10, "url": "http://127.0.0.1:1/v", "roles": []}
     for method in ("PUT", "DELETE"):
         with pytest.raises(OcpiRequestError) as error:
-            call(simulator, method, "/credentials", simulator.token_a, module="credentials", json=body)
+            call(
+                simulator,
+                method,
+                "/credentials",
+                simulator.token_a,
+                module="credentials",
+                json=body,
+            )
         assert error.value.http_status == 405
 
 
@@ -128,7 +137,9 @@ def test_sessions_need_date_from_and_bad_paging_parameters_are_refused(simulator
 
 def test_an_emsp_sees_only_its_own_sessions_and_cdrs(simulator, emsp):
     token = emsp.register_with(simulator.versions_url, simulator.token_a).token_out
-    simulator.admin("POST", "peers", {"token": "other-emsp", "country_code": "DE", "party_id": "OTH"})
+    simulator.admin(
+        "POST", "peers", {"token": "other-emsp", "country_code": "DE", "party_id": "OTH"}
+    )
 
     ours = call(simulator, "GET", "/cdrs", token, module="cdrs").data
     theirs = call(simulator, "GET", "/cdrs", "other-emsp", module="cdrs").data
@@ -163,7 +174,9 @@ def test_commands_with_bad_bodies_are_refused(simulator, emsp):
     assert error.value.status_code == 2001
     assert "token" in error.value.message
 
-    unknown = call(simulator, "POST", "/commands/RESERVE_NOW", token, module="commands", json={}).data
+    unknown = call(
+        simulator, "POST", "/commands/RESERVE_NOW", token, module="commands", json={}
+    ).data
     assert unknown["result"] == "NOT_SUPPORTED"
 
 
