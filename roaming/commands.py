@@ -80,6 +80,7 @@ def command_start_session(
     if not location.shown_to_drivers:
         raise CommandRefused("This charging location is not available.")
     evse, connector_id = _start_place(location, evse_uid, connector_id)
+    _commands_url(location.partner)
     try:
         eligibility = token_charging_eligibility(token=token, location=location)
     except BillingNotAvailable as error:
@@ -151,8 +152,9 @@ def command_unlock_connector(
 def commands_expire() -> int:
     """Set TIMEOUT on commands whose result is overdue (the beat sweeper). Idempotent."""
     moment = timezone.now()
-    overdue = Command.objects.filter(
-        status__in=OPEN_STATUSES, expires_at__lt=moment, session__isnull=True
+    overdue = Command.objects.filter(status__in=OPEN_STATUSES, expires_at__lt=moment).exclude(
+        kind=CommandType.START_SESSION,
+        session__isnull=False,  # it did start a session
     )
     count = overdue.update(
         status=Command.Status.TIMEOUT,
@@ -192,6 +194,13 @@ def _start_place(
     return evse, None
 
 
+def _commands_url(partner: Partner) -> str:
+    url = partner_endpoint_url(partner=partner, identifier="commands", role=InterfaceRole.RECEIVER)
+    if url is None:
+        raise CommandRefused(f"{partner} does not accept commands.")
+    return url
+
+
 def _command_send(
     kind: CommandType,
     partner: Partner,
@@ -200,9 +209,7 @@ def _command_send(
     party: tuple[str, str],
     **fields: Any,
 ) -> Command:
-    url = partner_endpoint_url(partner=partner, identifier="commands", role=InterfaceRole.RECEIVER)
-    if url is None:
-        raise CommandRefused(f"{partner} does not accept commands.")
+    url = _commands_url(partner)
     uid = uuid.uuid4()
     body = {"response_url": ocpi_url("ocpi-command-result", command=kind, uid=str(uid)), **body}
     # The CPO may post the result before it answers the POST: the Command exists first.

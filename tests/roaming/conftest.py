@@ -11,6 +11,7 @@ from tests.roaming.cpo import (  # noqa: F401  (fixtures: the CPO simulator)
     registered,
     simulator,
     simulator_process,
+    support,
 )
 from tests.roaming.factories import PartnerFactory
 

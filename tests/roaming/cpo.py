@@ -127,3 +127,15 @@ def registered(simulator: CpoSimulator, emsp_live: str):
     from roaming.services.registration import partner_register
 
     return partner_register(versions_url=simulator.versions_url, token_a=simulator.token_a).partner
+
+
+@pytest.fixture
+def support(db):
+    """A support staff member: may send commands (roaming.add_command)."""
+    from django.contrib.auth.models import Permission
+
+    from tests.drivers.factories import DriverFactory
+
+    user = DriverFactory(is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="add_command"))
+    return user
