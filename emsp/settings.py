@@ -267,6 +267,52 @@ STRIPE_API_BASE = os.environ.get(
     "STRIPE_API_BASE", "" if os.environ.get("STRIPE_SECRET_KEY") else "http://127.0.0.1:8420"
 )
 
+# Stripe: how we talk to it (billing.stripe_gateway) and what we charge.
+STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "20"))
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+STRIPE_JS_URL = os.environ.get(
+    "STRIPE_JS_URL",
+    f"{STRIPE_API_BASE.rstrip('/')}/js.stripe.com/v3/"
+    if STRIPE_API_BASE
+    else "https://js.stripe.com/v3/",
+)
+# Real Stripe takes off_session on confirm (merchant-initiated charges); the fake server refuses it.
+STRIPE_CONFIRM_SENDS_OFF_SESSION = env_bool(
+    "STRIPE_CONFIRM_SENDS_OFF_SESSION", default=not STRIPE_API_BASE
+)
+
+
+def env_amounts(name: str, default: str) -> dict[str, str]:
+    """`EUR=0.50,GBP=0.30` → {"EUR": "0.50", "GBP": "0.30"} (Decimal strings, per currency)."""
+    pairs = (item.split("=", 1) for item in env_list(name, default))
+    return {code.strip().upper(): amount.strip() for code, amount in pairs}
+
+
+# Stripe's minimum charge per currency; smaller amounts are carried to the driver's next payment.
+BILLING_MINIMUM_CHARGE = env_amounts(
+    "BILLING_MINIMUM_CHARGE",
+    "EUR=0.50,USD=0.50,GBP=0.30,CHF=0.50,DKK=2.50,NOK=3.00,SEK=3.00,PLN=2.00,CZK=15.00,"
+    "HUF=175,JPY=50,AUD=0.50,CAD=0.50",
+)
+# Carried small amounts older than this many days are waived (recorded as waived, not lost).
+BILLING_SMALL_AMOUNT_WAIVE_AFTER_DAYS = int(
+    os.environ.get("BILLING_SMALL_AMOUNT_WAIVE_AFTER_DAYS", "90")
+)
+# Pre-authorisation holds: at most this much per currency (the default for others: EUR's).
+BILLING_HOLD_CAP = env_amounts("BILLING_HOLD_CAP", "EUR=50.00,USD=50.00,GBP=45.00,JPY=7500")
+# Off-session retries of a failed payment, in hours after each failure; then it stays open.
+BILLING_PAYMENT_RETRY_HOURS = [
+    int(hours) for hours in env_list("BILLING_PAYMENT_RETRY_HOURS", "24,72,168")
+]
+# A payment still pending this long (its task was lost) is processed again by the sweeper.
+BILLING_STALE_PENDING_SECONDS = int(os.environ.get("BILLING_STALE_PENDING_SECONDS", "300"))
+# A driver with this many unpaid payments, or one unpaid for this many days, may not charge.
+BILLING_UNPAID_LIMIT_COUNT = int(os.environ.get("BILLING_UNPAID_LIMIT_COUNT", "2"))
+BILLING_UNPAID_LIMIT_DAYS = int(os.environ.get("BILLING_UNPAID_LIMIT_DAYS", "14"))
+CELERY_BEAT_SCHEDULE = {
+    "billing-payments-sweep": {"task": "billing.payments_sweep", "schedule": 300.0},
+}
+
 # OCPI: our own identity as an EMSP.
 OCPI_COUNTRY_CODE = os.environ.get("OCPI_COUNTRY_CODE", "NL")
 OCPI_PARTY_ID = os.environ.get("OCPI_PARTY_ID", "EMS")
@@ -291,6 +337,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+LOGGING["loggers"]["stripe"] = {"level": "WARNING"}  # one INFO line per request otherwise
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

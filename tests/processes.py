@@ -144,3 +144,47 @@ def celery_worker_running(tmp_path: Path) -> Iterator[CeleryWorker]:
     finally:
         worker.stop()
         app.conf.update(saved)
+
+
+class FakeStripe:
+    """The fake Stripe server (localstripe) on a free loopback port, with injectable faults
+    (tests/billing/fake_stripe_server.py)."""
+
+    def __init__(self, log_path: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.billing.fake_stripe_server", "--port", str(self.port)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.port, self.process)
+
+    def stop(self) -> None:
+        if self.process:
+            stop(self.process)
+
+    def clear(self) -> None:
+        """Forget every object (DELETE /_config/data) and switch faults off."""
+        import httpx
+
+        httpx.delete(f"{self.url}/_config/data", timeout=10).raise_for_status()
+        self.faults()
+
+    def faults(self, **faults: object) -> dict:
+        import httpx
+
+        response = httpx.post(f"{self.url}/_test/faults", json=faults, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def fault_counts(self) -> dict:
+        import httpx
+
+        return httpx.get(f"{self.url}/_test/faults", timeout=10).json()

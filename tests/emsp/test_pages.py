@@ -58,3 +58,22 @@ def test_the_api_docs_load_their_assets_from_our_own_server(client):
     assert "swagger-ui" in page
     assert "cdn" not in page.lower()
     assert "/static/drf_spectacular_sidecar/" in page
+
+
+def test_a_server_error_shows_our_500_page_without_details(client, settings):
+    from django.urls import path
+
+    def broken_view(request):
+        raise RuntimeError("secret internal detail")
+
+    settings.ROOT_URLCONF = type(
+        "urls", (), {"urlpatterns": [path("boom/", broken_view)], "handler500": None}
+    )
+    client.raise_request_exception = False
+
+    response = client.get("/boom/")
+
+    assert response.status_code == 500
+    page = response.content.decode()
+    assert "Something went wrong" in page
+    assert "secret internal detail" not in page

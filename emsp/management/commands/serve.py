@@ -27,6 +27,18 @@ class Command(BaseCommand):
         children = [(name, subprocess.Popen(argv)) for name, argv in self._programs(host, port)]  # noqa: S603
         for name, child in children:
             self.stdout.write(f"started {name} (pid {child.pid})")
+        if self._fake_stripe():
+            from billing.localstripe_server import webhook_register
+
+            try:
+                webhook_register(
+                    api_base=settings.STRIPE_API_BASE,
+                    url=f"http://{host}:{port}/billing/stripe/webhook",
+                    secret=settings.STRIPE_WEBHOOK_SECRET,
+                )
+                self.stdout.write("fake Stripe sends its webhooks to /billing/stripe/webhook")
+            except Exception as error:
+                self.stderr.write(f"fake Stripe webhooks not registered: {error}")
         self.stdout.write(self.style.SUCCESS(f"EMSP platform: http://{host}:{port}/"))
         stop = {"now": False}
 
@@ -49,10 +61,13 @@ class Command(BaseCommand):
                     child.kill()
                 self.stdout.write(f"stopped {name}")
 
+    def _fake_stripe(self) -> bool:
+        return not os.environ.get("STRIPE_SECRET_KEY") and bool(settings.STRIPE_API_BASE)
+
     def _programs(self, host: str, port: int) -> list[tuple[str, list[str]]]:
         python = sys.executable
         programs = []
-        if not os.environ.get("STRIPE_SECRET_KEY") and settings.STRIPE_API_BASE:
+        if self._fake_stripe():
             stripe_port = str(urlsplit(settings.STRIPE_API_BASE).port or 8420)
             state = str(settings.VAR_DIR / "localstripe.pickle")
             programs.append(

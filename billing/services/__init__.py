@@ -1,0 +1,61 @@
+"""Billing's write operations (the service API). See billing/README.md."""
+
+from billing.services.cards import (
+    CardSetupError,
+    CardSetupStart,
+    card_setup_complete,
+    card_setup_start,
+    customer_ensure,
+    payment_method_remove,
+    payment_method_set_default,
+)
+from billing.services.payments import (
+    OnSessionPayment,
+    PaymentError,
+    driver_unpaid_limit_check,
+    payment_attempt_refresh,
+    payment_capture,
+    payment_charge,
+    payment_create,
+    payment_failure_notify,
+    payment_hold_place,
+    payment_pay_on_session,
+    payment_process,
+    payment_refresh,
+    payment_release,
+    payment_retry,
+    payments_sweep,
+)
+from billing.services.refunds import RefundError, refund_process, refund_request, refunds_sync
+from billing.services.webhooks import webhook_event_process, webhook_event_receive
+
+__all__ = [
+    "CardSetupError",
+    "CardSetupStart",
+    "OnSessionPayment",
+    "PaymentError",
+    "RefundError",
+    "card_setup_complete",
+    "card_setup_start",
+    "customer_ensure",
+    "driver_unpaid_limit_check",
+    "payment_attempt_refresh",
+    "payment_capture",
+    "payment_charge",
+    "payment_create",
+    "payment_failure_notify",
+    "payment_hold_place",
+    "payment_method_remove",
+    "payment_method_set_default",
+    "payment_pay_on_session",
+    "payment_process",
+    "payment_refresh",
+    "payment_release",
+    "payment_retry",
+    "payments_sweep",
+    "refund_process",
+    "refund_request",
+    "refunds_sync",
+    "webhook_event_process",
+    "webhook_event_receive",
+]
