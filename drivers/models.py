@@ -87,6 +87,11 @@ class DriverProfile(models.Model):
         return bool(self.full_name and self.address_line1 and self.city and self.country)
 
 
+token_uid_validator = RegexValidator(
+    r"^[!-~]{1,36}$", _("A token uid is 1 to 36 printable ASCII characters without spaces.")
+)
+
+
 class Token(models.Model):
     """A charging token we issue to a driver (OCPI Token, mod_tokens): app or RFID.
 
@@ -113,7 +118,7 @@ class Token(models.Model):
         REGULAR = "REGULAR", "REGULAR"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tokens")
-    uid = models.CharField(max_length=36)
+    uid = models.CharField(max_length=36, validators=[token_uid_validator])
     type = models.CharField(max_length=16, choices=Type.choices)
     contract_id = models.CharField(_("contract ID"), max_length=36)
     visual_number = models.CharField(max_length=64, blank=True)
@@ -127,7 +132,7 @@ class Token(models.Model):
     valid_until = models.DateTimeField(
         null=True, blank=True, help_text=_("After this moment the token is expired (our field).")
     )
-    last_updated = models.DateTimeField(db_index=True)
+    last_updated = models.DateTimeField(default=timezone.now, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

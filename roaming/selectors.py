@@ -147,11 +147,8 @@ def session_get(*, country_code: str, party_id: str, session_id: str) -> Session
 
 
 def session_object(session: Session) -> dict[str, Any]:
-    return {
-        **session.raw,
-        "charging_periods": session.charging_periods,
-        "last_updated": format_datetime(session.last_updated),
-    }
+    """The Session as received and merged (`raw` holds its charging_periods too)."""
+    return {**session.raw, "last_updated": format_datetime(session.last_updated)}
 
 
 def cdr_get(*, country_code: str, party_id: str, cdr_id: str) -> CDR:

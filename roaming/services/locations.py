@@ -132,11 +132,11 @@ def location_patch(
     ):
         same_id(field, value, patch.get(field))
     location = _location_required(country_code, party_id, location_id)
-    if moment < location.last_updated:
-        return StoreResult(location, created=False, stale=True)
     stored = location_object(location) if "evses" in patch else location.raw
     merged = merge_object(stored, patch)
     model = ocpi_validate(ocpi.Location, merged)
+    if moment < location.last_updated:
+        return StoreResult(location, created=False, stale=True)
     _location_save(location, partner, model, without(merged, "evses"))
     if "evses" in patch:
         patched = {
@@ -165,11 +165,11 @@ def evse_patch(
     same_id("uid", evse_uid, patch.get("uid"))
     location = _location_required(country_code, party_id, location_id)
     evse = evse_get(location=location, evse_uid=evse_uid)
-    if moment < evse.last_updated:
-        return StoreResult(evse, created=False, stale=True)
     connectors = list(evse.connectors.order_by("pk"))
     merged = merge_object(evse_object(evse, connectors), patch)
     model = ocpi_validate(ocpi.EVSE, merged)
+    if moment < evse.last_updated:
+        return StoreResult(evse, created=False, stale=True)
     _evse_save(
         location, evse, model, merged, connectors=connectors, with_connectors="connectors" in patch
     )
@@ -195,10 +195,10 @@ def connector_patch(
     location = _location_required(country_code, party_id, location_id)
     evse = evse_get(location=location, evse_uid=evse_uid)
     connector = connector_get(evse=evse, connector_id=connector_id)
-    if moment < connector.last_updated:
-        return StoreResult(connector, created=False, stale=True)
     merged = merge_object(connector_object(connector), patch)
     model = ocpi_validate(ocpi.Connector, merged)
+    if moment < connector.last_updated:
+        return StoreResult(connector, created=False, stale=True)
     _connector_save(evse, connector, model, merged)
     last_updated_bump(EVSE, evse.pk, model.last_updated)
     last_updated_bump(Location, location.pk, model.last_updated)

@@ -65,10 +65,10 @@ def session_patch(
         same_id(field, value, patch.get(field))
     session = session_get(country_code=country_code, party_id=party_id, session_id=session_id)
     session = Session.objects.select_for_update().get(pk=session.pk)
-    if moment < session.last_updated:
-        return StoreResult(session, created=False, stale=True)
     merged = merge_session_patch(session_object(session), patch)
     model = ocpi_validate(ocpi.Session, merged)
+    if moment < session.last_updated:
+        return StoreResult(session, created=False, stale=True)
     _session_save(session, partner, model, merged)
     return StoreResult(session, created=False)
 
