@@ -200,7 +200,10 @@ def _endpoints(versions_url: str, token: str, raw_token: bool) -> tuple[str, Ver
     try:
         return partner_endpoints_fetch(versions_url=versions_url, token=token, raw_token=raw_token)
     except OcpiError as error:
-        raise RegistrationError(error.message, retryable=error.status_code == 3001) from error
+        raise RegistrationError(
+            f"Cannot use the CPO's versions and endpoints: {error.message}",
+            retryable=error.status_code == 3001,
+        ) from error
 
 
 def _credentials_url(details: VersionDetails) -> str:
