@@ -1,0 +1,60 @@
+"""Billing listens to what other apps store and enqueues its tasks after their commit:
+a Session update (live cost, hold), a new CDR (rating), a START_SESSION the CPO accepted
+(hold), a payment changing state (its invoice follows). Receivers only enqueue."""
+
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from billing.models import Payment
+from roaming.models import Command, Session
+from roaming.signals import cdr_stored, session_stored
+
+
+@receiver(session_stored, dispatch_uid="billing.session_stored")
+def session_stored_received(sender, session_id: int, created: bool, **kwargs) -> None:
+    from billing.tasks import session_cost_update_task, session_hold_for_session_task
+
+    session_cost_update_task.delay(session_id)
+    if (
+        created
+        or Session.objects.filter(pk=session_id, status__in=("COMPLETED", "INVALID")).exists()
+    ):
+        session_hold_for_session_task.delay(session_id)
+
+
+@receiver(cdr_stored, dispatch_uid="billing.cdr_stored")
+def cdr_stored_received(sender, cdr_id: int, **kwargs) -> None:
+    from billing.tasks import cdr_rate_task
+
+    cdr_rate_task.delay(cdr_id)
+
+
+@receiver(post_save, sender=Command, dispatch_uid="billing.command_saved")
+def command_saved(sender, instance: Command, **kwargs) -> None:
+    if (
+        instance.kind == "START_SESSION"
+        and instance.status == Command.Status.ACCEPTED
+        and instance.driver_id
+        and instance.authorization_reference
+    ):
+        from billing.tasks import session_hold_for_command_task
+
+        command_id = instance.pk
+        transaction.on_commit(lambda: session_hold_for_command_task.delay(command_id))
+
+
+@receiver(post_save, sender=Payment, dispatch_uid="billing.payment_saved")
+def payment_saved(sender, instance: Payment, created: bool, **kwargs) -> None:
+    if created or instance.state == Payment.State.PENDING:
+        return
+    payment = instance
+
+    def follow() -> None:
+        from billing.services.invoices import invoices_for_payment
+        from billing.tasks import invoice_payment_sync_task
+
+        for invoice_id in invoices_for_payment(payment=payment):
+            invoice_payment_sync_task.delay(invoice_id)
+
+    transaction.on_commit(follow)
