@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import selectors_invoicing as selectors
+from billing.amounts import amount_display
 from billing.models import Invoice
 from billing.pdf import invoice_pdf
 from billing.services.invoices import invoice_open_payment
@@ -26,6 +27,21 @@ class OwnObjectsApi(APIView):
         return super().handle_exception(exc)
 
 
+class AmountField(serializers.CharField):
+    """A decimal string with the currency's ISO 4217 decimals ("8.47"; "1235" for JPY)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance):
+        value = super().get_attribute(instance)
+        currency = getattr(instance, "currency", None) or instance.invoice.currency
+        return None if value is None else amount_display(value, currency)
+
+    def to_representation(self, value) -> str:
+        return value
+
+
 class InvoiceLineOutputSerializer(serializers.Serializer):
     component = serializers.CharField()
     description = serializers.CharField(source="get_component_display")
@@ -33,9 +49,9 @@ class InvoiceLineOutputSerializer(serializers.Serializer):
     unit = serializers.CharField()
     unit_price = serializers.DecimalField(max_digits=14, decimal_places=6, allow_null=True)
     vat_rate = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
-    amount_excl_vat = serializers.DecimalField(max_digits=14, decimal_places=4)
-    vat_amount = serializers.DecimalField(max_digits=14, decimal_places=4)
-    amount_incl_vat = serializers.DecimalField(max_digits=14, decimal_places=4)
+    amount_excl_vat = AmountField()
+    vat_amount = AmountField()
+    amount_incl_vat = AmountField()
 
 
 class InvoiceOutputSerializer(serializers.Serializer):
@@ -43,11 +59,11 @@ class InvoiceOutputSerializer(serializers.Serializer):
     number = serializers.CharField()
     issued_at = serializers.DateTimeField()
     currency = serializers.CharField()
-    total_excl_vat = serializers.DecimalField(max_digits=14, decimal_places=4)
-    total_vat = serializers.DecimalField(max_digits=14, decimal_places=4)
-    total_incl_vat = serializers.DecimalField(max_digits=14, decimal_places=4)
-    amount_due = serializers.DecimalField(max_digits=14, decimal_places=4)
-    amount_rounding_waived = serializers.DecimalField(max_digits=14, decimal_places=4)
+    total_excl_vat = AmountField()
+    total_vat = AmountField()
+    total_incl_vat = AmountField()
+    amount_due = AmountField()
+    amount_rounding_waived = AmountField()
     payment_status = serializers.CharField()
     paid_at = serializers.DateTimeField(allow_null=True)
     session_id = serializers.IntegerField(allow_null=True)
@@ -103,11 +119,19 @@ class SessionOutputSerializer(serializers.Serializer):
 
     def get_running_cost_excl_vat(self, session: Session) -> str | None:
         cost = selectors.session_cost(session)
-        return None if cost is None or cost.error else str(cost.total_excl_vat)
+        return (
+            None
+            if cost is None or cost.error
+            else amount_display(cost.total_excl_vat, cost.currency)
+        )
 
     def get_running_cost_incl_vat(self, session: Session) -> str | None:
         cost = selectors.session_cost(session)
-        return None if cost is None or cost.error else str(cost.total_incl_vat)
+        return (
+            None
+            if cost is None or cost.error
+            else amount_display(cost.total_incl_vat, cost.currency)
+        )
 
     def get_cost_updated_at(self, session: Session) -> str | None:
         cost = selectors.session_cost(session)

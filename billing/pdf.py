@@ -13,6 +13,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from billing.amounts import amount_display
 from billing.models import CreditNote, Invoice
 
 SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$"}
@@ -193,7 +194,9 @@ def _status_text(invoice: Invoice) -> str:
 
 def _money(amount, currency: str) -> str:
     symbol = SYMBOLS.get(currency)
-    text = formats.number_format(amount, use_l10n=True, force_grouping=True)
+    text = formats.number_format(
+        amount_display(amount, currency), use_l10n=True, force_grouping=True
+    )
     return f"{symbol} {text}" if symbol else f"{text} {currency}"
 
 

@@ -11,7 +11,7 @@ from billing.models import CdrRating, Invoice, Payment
 from billing.services.rating import cdr_rate
 from roaming.models import CDR
 from tests.billing.conftest import save_card
-from tests.billing.invoicing import START, cdr_data, cdr_store, cpo, our_token, tariff
+from tests.billing.invoicing import cdr_data, cdr_store, cpo, our_token, tariff
 
 pytestmark = pytest.mark.django_db
 
