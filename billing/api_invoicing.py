@@ -1,6 +1,7 @@
 """The app's invoices and sessions (mounted under /api/v1/): the driver's own only."""
 
 import json
+from decimal import Decimal
 
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -108,7 +109,7 @@ class SessionOutputSerializer(serializers.Serializer):
 
     def get_power_kw(self, session: Session) -> str | None:
         power = selectors.session_power_kw(session)
-        return None if power is None else str(power)
+        return None if power is None else f"{power.quantize(Decimal('0.1'))}"
 
     def get_location_name(self, session: Session) -> str:
         return session.location.name if session.location else ""

@@ -53,13 +53,13 @@ def session_cost_update(*, session_id: int) -> SessionCost | None:
     updated = SessionCost.objects.filter(
         session=session, session_last_updated__lte=session.last_updated
     ).update(**fields)
-    if not updated:
-        try:
-            with transaction.atomic():
-                return SessionCost.objects.create(session=session, **fields)
-        except IntegrityError:  # a newer update stored first, or a concurrent create
-            pass
-    return SessionCost.objects.filter(session=session).first()
+    if updated:
+        return SessionCost(session=session, **fields)
+    try:
+        with transaction.atomic():
+            return SessionCost.objects.create(session=session, **fields)
+    except IntegrityError:  # a concurrent first update stored it
+        return SessionCost.objects.filter(session=session).first()
 
 
 def _incl(price) -> Decimal:

@@ -122,3 +122,73 @@ def cdr_data(
 
 def cdr_store(partner, data):
     return cdr_post(partner=partner, data=data).obj
+
+
+def location(partner, *, tariff_id="T1", max_power=11000):
+    from roaming.services.locations import location_put
+
+    data = {
+        "country_code": "NL",
+        "party_id": "CPO",
+        "id": "LOC1",
+        "publish": True,
+        "name": "Stationsplein",
+        "address": "Stationsplein 1",
+        "city": "Utrecht",
+        "postal_code": "3511 ED",
+        "country": "NLD",
+        "coordinates": {"latitude": "52.089000", "longitude": "5.110000"},
+        "evses": [
+            {
+                "uid": "EVSE1",
+                "evse_id": "NL*CPO*E1",
+                "status": "AVAILABLE",
+                "capabilities": ["REMOTE_START_STOP_CAPABLE"],
+                "connectors": [
+                    {
+                        "id": "1",
+                        "standard": "IEC_62196_T2",
+                        "format": "SOCKET",
+                        "power_type": "AC_3_PHASE",
+                        "max_voltage": 230,
+                        "max_amperage": 16,
+                        "max_electric_power": max_power,
+                        "tariff_ids": [tariff_id],
+                        "last_updated": "2026-01-01T00:00:00Z",
+                    }
+                ],
+                "last_updated": "2026-01-01T00:00:00Z",
+            }
+        ],
+        "time_zone": "Europe/Amsterdam",
+        "last_updated": "2026-01-01T00:00:00Z",
+    }
+    return location_put(partner=partner, data=data).obj
+
+
+def session_data(token, *, ocpi_id="S1", periods=(), status="ACTIVE", start=START, kwh=0, **extra):
+    moment = start + timedelta(minutes=10 * len(periods))
+    return {
+        "country_code": "NL",
+        "party_id": "CPO",
+        "id": ocpi_id,
+        "start_date_time": stamp(start),
+        "kwh": kwh,
+        "cdr_token": token.cdr_token,
+        "auth_method": "WHITELIST",
+        "location_id": "LOC1",
+        "evse_uid": "EVSE1",
+        "connector_id": "1",
+        "currency": "EUR",
+        "charging_periods": list(periods),
+        "status": status,
+        "last_updated": stamp(moment),
+        **extra,
+    }
+
+
+def period(minute: int, kwh: float, *, start=START, power: float | None = None):
+    dimensions = [{"type": "ENERGY", "volume": kwh}, {"type": "TIME", "volume": 10 / 60}]
+    if power is not None:
+        dimensions.append({"type": "POWER", "volume": power})
+    return {"start_date_time": stamp(start + timedelta(minutes=minute)), "dimensions": dimensions}
