@@ -123,7 +123,7 @@ def test_past_the_unpaid_limit_tokens_are_blocked_and_pushed_until_paid(
         for entry in cpo_tokens.received
     }
     assert pushed == {(token.uid, False), (app_token.uid, False)}
-    assert cpo_tokens.received[0]["path"].startswith(f"/ocpi/cpo/2.2.1/tokens/NL/EMS/")
+    assert cpo_tokens.received[0]["path"].startswith("/ocpi/cpo/2.2.1/tokens/NL/EMS/")
     assert "type=" in cpo_tokens.received[0]["path"]
     assert app_client(driver).get("/api/v1/charging-eligibility").json()["allowed"] is False
 
