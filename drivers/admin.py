@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from drivers.models import DriverProfile, User
+from drivers.models import DriverProfile, Token, User
 
 
 class DriverProfileInline(admin.StackedInline):
@@ -45,3 +45,30 @@ class DriverProfileAdmin(admin.ModelAdmin):
     list_per_page = 50
     readonly_fields = ("marketing_consent_changed_at", "updated_at")
     raw_id_fields = ("user",)
+
+
+@admin.register(Token)
+class TokenAdmin(admin.ModelAdmin):
+    """Charging tokens we issue. Support can block (valid) or set an expiry; the OCPI identity
+    (uid, type, contract id) is fixed once issued."""
+
+    list_display = (
+        "uid",
+        "type",
+        "user",
+        "visual_number",
+        "contract_id",
+        "valid",
+        "whitelist",
+        "last_updated",
+    )
+    list_filter = ("type", "valid", "whitelist")
+    search_fields = ("uid", "visual_number", "contract_id", "user__email", "group_id")
+    list_select_related = ("user",)
+    list_per_page = 50
+    raw_id_fields = ("user",)
+    readonly_fields = ("last_updated", "created_at")
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        fixed = ("user", "uid", "type", "contract_id", "issuer") if obj else ()
+        return (*fixed, *self.readonly_fields)

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -84,3 +85,67 @@ class DriverProfile(models.Model):
     @property
     def has_billing_address(self) -> bool:
         return bool(self.full_name and self.address_line1 and self.city and self.country)
+
+
+token_uid_validator = RegexValidator(
+    r"^[!-~]{1,36}$", _("A token uid is 1 to 36 printable ASCII characters without spaces.")
+)
+
+
+class Token(models.Model):
+    """A charging token we issue to a driver (OCPI Token, mod_tokens): app or RFID.
+
+    `uid` with `type` identifies it (case-insensitive, as a CiString). `last_updated` moves on
+    every save, so CPOs pulling our token list with date_from see each change.
+    """
+
+    class Type(models.TextChoices):
+        AD_HOC_USER = "AD_HOC_USER", "AD_HOC_USER"
+        APP_USER = "APP_USER", "APP_USER"
+        OTHER = "OTHER", "OTHER"
+        RFID = "RFID", "RFID"
+
+    class Whitelist(models.TextChoices):
+        ALWAYS = "ALWAYS", "ALWAYS"
+        ALLOWED = "ALLOWED", "ALLOWED"
+        ALLOWED_OFFLINE = "ALLOWED_OFFLINE", "ALLOWED_OFFLINE"
+        NEVER = "NEVER", "NEVER"
+
+    class ProfileType(models.TextChoices):
+        CHEAP = "CHEAP", "CHEAP"
+        FAST = "FAST", "FAST"
+        GREEN = "GREEN", "GREEN"
+        REGULAR = "REGULAR", "REGULAR"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tokens")
+    uid = models.CharField(max_length=36, validators=[token_uid_validator])
+    type = models.CharField(max_length=16, choices=Type.choices)
+    contract_id = models.CharField(_("contract ID"), max_length=36)
+    visual_number = models.CharField(max_length=64, blank=True)
+    issuer = models.CharField(max_length=64)
+    group_id = models.CharField(max_length=36, blank=True)
+    valid = models.BooleanField(default=True)
+    whitelist = models.CharField(max_length=16, choices=Whitelist.choices)
+    language = models.CharField(max_length=2, blank=True)
+    default_profile_type = models.CharField(max_length=8, blank=True, choices=ProfileType.choices)
+    energy_contract = models.JSONField(null=True, blank=True)
+    valid_until = models.DateTimeField(
+        null=True, blank=True, help_text=_("After this moment the token is expired (our field).")
+    )
+    last_updated = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("charging token")
+        constraints = [
+            models.UniqueConstraint(Upper("uid"), "type", name="drivers_token_unique_uid_type")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.visual_number or self.uid}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.last_updated = timezone.now()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "last_updated"}
+        super().save(*args, **kwargs)

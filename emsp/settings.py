@@ -326,6 +326,7 @@ MAP_TILE_ATTRIBUTION = os.environ.get(
 # OCPI: our own identity as an EMSP.
 OCPI_COUNTRY_CODE = os.environ.get("OCPI_COUNTRY_CODE", "NL")
 OCPI_PARTY_ID = os.environ.get("OCPI_PARTY_ID", "EMS")
+OCPI_BUSINESS_NAME = os.environ.get("OCPI_BUSINESS_NAME", SITE_NAME)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,1 @@
+"""Writes of the roaming app, one module per OCPI module (add new modules beside these)."""
