@@ -9,10 +9,10 @@ engine, the tariff the CPO attached to the CDR or its connector's tariff valid a
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 
@@ -53,6 +53,15 @@ def cdr_driver_price(*, cdr: CDR) -> DriverPrice:
         breakdown, plan = _PLANS["cdr_driver_price"](cdr=cdr)
         return DriverPrice(breakdown, str(getattr(plan, "name", "") or ""))
     return DriverPrice(cdr_cpo_price(cdr=cdr))
+
+
+def cdr_prices(*, cdr: CDR) -> tuple[DriverPrice, PriceBreakdown]:
+    """The driver's price and our price of the CPO's tariff, priced once when they are the
+    same (the driver pays the CPO's tariff as it stands)."""
+    if _PLANS["cdr_driver_price"] is not None:
+        return cdr_driver_price(cdr=cdr), cdr_cpo_price(cdr=cdr)
+    cpo = cdr_cpo_price(cdr=cdr)
+    return DriverPrice(cpo), cpo
 
 
 def cdr_cpo_price(*, cdr: CDR) -> PriceBreakdown:
@@ -146,32 +155,48 @@ def _connector_tariff_ids(location, evse_uid: str, connector_id: str) -> list[st
     return list(connector.tariff_ids) if connector else []
 
 
-_PARSED: dict[tuple[int, Any], Tariff] = {}
+# Per process: the versions of each tariff, parsed, for a few seconds (rating thousands of CDRs
+# of one tariff must not read and parse it thousands of times). A version published within
+# that window reaches the cache when it expires; sessions last longer than that.
+_VERSIONS_TTL_SECONDS = 10.0
+_VERSIONS: dict[tuple[str, str, str], tuple[float, list[tuple[datetime, Tariff]]]] = {}
 
 
 def _stored_tariff(country_code: str, party_id: str, ids: list[str], moment: datetime) -> Tariff:
     for tariff_id in ids:
-        version = tariff_selectors.tariff_version_at(
-            country_code=country_code, party_id=party_id, tariff_id=tariff_id, moment=moment
-        )
-        if version is None:  # published after the start: the earliest one known
-            version = (
-                TariffVersion.objects.filter(
-                    tariff__country_code=country_code.upper(),
-                    tariff__party_id=party_id.upper(),
-                    tariff__ocpi_id__iexact=tariff_id,
-                )
-                .order_by("last_updated")
-                .first()
-            )
-        if version is not None:
-            key = (version.pk, version.last_updated)
-            if key not in _PARSED:
-                if len(_PARSED) > 512:
-                    _PARSED.clear()
-                _PARSED[key] = tariff_parse(version.raw)
-            return _PARSED[key]
+        versions = _tariff_versions(country_code.upper(), party_id.upper(), tariff_id.upper())
+        if versions:
+            in_force = [tariff for published, tariff in versions if published <= moment]
+            # none yet at the start: the earliest one known
+            return in_force[-1] if in_force else versions[0][1]
     raise UnknownTariff(f"No known tariff among {ids or 'none'} for {country_code}/{party_id}.")
+
+
+def tariff_cache_clear() -> None:
+    """Forget the cached tariff versions (this process stored a new one)."""
+    _VERSIONS.clear()
+
+
+def _tariff_versions(country_code: str, party_id: str, tariff_id: str):
+    key = (country_code, party_id, tariff_id)
+    now = time.monotonic()
+    cached = _VERSIONS.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    rows = (
+        TariffVersion.objects.filter(
+            tariff__country_code=country_code,
+            tariff__party_id=party_id,
+            tariff__ocpi_id__iexact=tariff_id,
+        )
+        .order_by("last_updated")
+        .values_list("last_updated", "raw")
+    )
+    versions = [(published, tariff_parse(raw)) for published, raw in rows]
+    if len(_VERSIONS) > 1024:
+        _VERSIONS.clear()
+    _VERSIONS[key] = (now + _VERSIONS_TTL_SECONDS, versions)
+    return versions
 
 
 def _time_zone(location) -> str:

@@ -328,6 +328,8 @@ BILLING_CDR_MAX_KWH = os.environ.get("BILLING_CDR_MAX_KWH", "1000")
 BILLING_CDR_MAX_DAYS = int(os.environ.get("BILLING_CDR_MAX_DAYS", "7"))
 # Invoices and CDRs left half-way (a lost task) are picked up by the sweeper after this long.
 BILLING_RATING_STALE_SECONDS = int(os.environ.get("BILLING_RATING_STALE_SECONDS", "300"))
+# The Celery queue of invoice charges (Stripe calls); empty: the default queue.
+BILLING_CHARGE_QUEUE = os.environ.get("BILLING_CHARGE_QUEUE", "")
 CELERY_BEAT_SCHEDULE = {
     "billing-payments-sweep": {"task": "billing.payments_sweep", "schedule": 300.0},
     "billing-invoicing-sweep": {"task": "billing.invoicing_sweep", "schedule": 300.0},

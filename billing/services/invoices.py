@@ -82,7 +82,10 @@ def buyer_snapshot(*, user) -> Buyer:
     """The driver's billing details as they are now (copied onto the invoice)."""
     from drivers.models import DriverProfile
 
-    profile = DriverProfile.objects.filter(user=user).first()
+    try:
+        profile = user.profile  # loaded with the user where the caller selected it
+    except DriverProfile.DoesNotExist:
+        profile = None
     language = (profile.preferred_language if profile else "") or settings.LANGUAGE_CODE
     if profile is None:
         return Buyer("", user.email, "", "", language)

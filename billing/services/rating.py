@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import CdrRating, Invoice
-from billing.pricing import UnknownTariff, cdr_cpo_price, cdr_driver_price
+from billing.pricing import UnknownTariff, cdr_prices
 from billing.services.invoices import invoice_issue
 from roaming.models import CDR
 from tariffs.pricing import PriceBreakdown, PricingError
@@ -39,10 +39,15 @@ def cdr_rate(*, cdr_id: int, approved: bool = False) -> CdrRating:
     with transaction.atomic():
         cdr = (
             CDR.objects.select_for_update(of=("self",))
-            .select_related("location", "token__user")
+            .select_related("location", "session", "token__user__profile")
             .get(pk=cdr_id)
         )
-        rating = CdrRating.objects.filter(cdr=cdr).first() or CdrRating(cdr=cdr)
+        # A pending CDR has no rating row yet (it is saved with the status, in one transaction).
+        rating = (
+            CdrRating(cdr=cdr)
+            if cdr.rating_status == Rating.PENDING
+            else CdrRating.objects.filter(cdr=cdr).first() or CdrRating(cdr=cdr)
+        )
         if cdr.rating_status in DONE or (cdr.rating_status == Rating.NEEDS_REVIEW and not approved):
             return rating
         try:
@@ -64,8 +69,7 @@ def cdr_rate(*, cdr_id: int, approved: bool = False) -> CdrRating:
 
 def _rate(cdr: CDR, rating: CdrRating, user, *, approved: bool) -> Invoice:
     try:
-        driver = cdr_driver_price(cdr=cdr)
-        cpo = cdr_cpo_price(cdr=cdr)
+        driver, cpo = cdr_prices(cdr=cdr)
     except UnknownTariff as error:
         raise ReviewNeeded(Reason.UNKNOWN_TARIFF, str(error)) from error
     except PricingError as error:
@@ -160,7 +164,10 @@ def _status_set(cdr: CDR, status: str) -> None:
 def _charge_later(invoice_id: str) -> None:
     from billing.tasks import invoice_charge_task
 
-    invoice_charge_task.delay(invoice_id)
+    # Stripe-bound work may have a queue (and workers) of its own, so a slow Stripe never
+    # holds up rating.
+    queue = settings.BILLING_CHARGE_QUEUE or None
+    invoice_charge_task.apply_async(args=[invoice_id], queue=queue)
 
 
 # --- the review queue ------------------------------------------------------------------------
