@@ -174,3 +174,29 @@ def test_a_stored_cdr_ending_before_it_starts_is_not_charged(partner, token, dri
     assert rating.review_reason == "impossible_values"
     assert "ends before it starts" in rating.review_message
     assert not Invoice.objects.exists()
+
+
+def test_the_receipt_and_its_pdf_are_in_the_drivers_language(
+    partner, token, driver, settings, django_capture_on_commit_callbacks
+):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from drivers.services import driver_profile_update
+
+    driver_profile_update(user=driver, preferred_language="de")
+    save_card(driver, settings)
+    mail.outbox.clear()
+
+    store(partner, cdr_data(token, kwh="20"), django_capture_on_commit_callbacks)
+
+    invoice = Invoice.objects.get()
+    receipt = mail.outbox[-1]
+    assert invoice.language == "de"
+    assert receipt.subject.endswith(f"Ihre Quittung für Rechnung {invoice.number}")
+    assert "Danke, dass Sie bei uns geladen haben" in receipt.body
+    text = PdfReader(BytesIO(receipt.attachments[0][1])).pages[0].extract_text()
+    assert f"Rechnung {invoice.number}" in text
+    assert "Summe inkl. MwSt." in text
+    assert "8,47" in text  # German decimal comma
