@@ -7,6 +7,7 @@ even if the CPO changed it since. A Tariff the CPO deleted keeps its row (`delet
 its history.
 """
 
+import json
 from decimal import Decimal
 
 from django.conf import settings
@@ -80,6 +81,7 @@ class TariffVersion(models.Model):
 # Driver price plans: what our drivers pay.
 
 MONEY = {"max_digits": 18, "decimal_places": 4}
+MAX_TARIFF_JSON = 64 * 1024
 
 
 class PricingMethod(models.TextChoices):
@@ -145,6 +147,8 @@ class Pricing(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        if self.tariff is not None and len(json.dumps(self.tariff)) > MAX_TARIFF_JSON:
+            raise ValidationError({"tariff": _("This tariff is too large (at most 64 KiB).")})
         if self.method == PricingMethod.OWN_TARIFF:
             if self.tariff in (None, "", {}):
                 raise ValidationError({"tariff": _("Our own tariff needs its OCPI Tariff object.")})

@@ -8,16 +8,15 @@ versions and by (plan or rule, updated_at) for our own tariffs, and so are the d
 derived from them (markup, VAT filled in); the VAT table is in the settings cache. Queries:
 `driver_tariff_get` with a connector loaded with `select_related("evse__location")`: 3 (plan in
 force, its matching rules, the CPO tariff versions; 2 for an own tariff); the Session and CDR
-functions: 1 more (the connector). See tests/tariffs/test_driver_price_queries.py.
+functions: 1 more (the connector); plus one for the VAT table each 5 minutes per cache. See
+tests/tariffs/test_driver_price_queries.py.
 
 Prices returned are exact (`PriceBreakdown.rounded()` applies the one rounding rule).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -25,20 +24,24 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Upper
+from django.db.models import Q
 from django.utils import timezone
 
 from roaming.models import CDR, Connector, Location, Session
 from tariffs import pricing
-from tariffs.models import (
-    PricePlan,
-    PricePlanRule,
-    Pricing,
-    PricingMethod,
-    Tariff,
-    TariffVersion,
+from tariffs.cpo_tariffs import (
+    CpoTariff,
+    DriverPriceError,
+    NoCpoTariffError,
+    carried_choose,
+    carried_tariffs,
+    cpo_tariff_choose,
+    cpo_tariffs_at,
+    referenced_tariff_ids,
+    tariff_cache_clear,
+    tariff_cached,
 )
+from tariffs.models import PricePlan, PricePlanRule, Pricing, PricingMethod
 from tariffs.pricing import PriceBreakdown
 from tariffs.selectors import (
     connector_power_kw,
@@ -47,45 +50,27 @@ from tariffs.selectors import (
     vat_rate_get,
 )
 
+__all__ = [
+    "CpoTariff",
+    "DriverPriceError",
+    "DriverTariff",
+    "NoCpoTariffError",
+    "cdr_cpo_price",
+    "cdr_driver_price",
+    "connector_for_pricing_get",
+    "cpo_tariff_get",
+    "cpo_tariffs_at",
+    "driver_tariff_for_plan",
+    "driver_tariff_get",
+    "session_driver_price",
+    "tariff_cache_clear",
+]
 
-class DriverPriceError(Exception):
-    """No price can be given (str() says why, for staff and logs)."""
-
-
-class NoCpoTariffError(DriverPriceError):
-    """The connector has no usable CPO tariff, and the driver's plan passes it through."""
-
-
-# Tariff types that apply to our drivers, best first (AD_HOC_PAYMENT is for payment terminals).
-_TYPE_PREFERENCE = {
-    None: 0,
-    "REGULAR": 0,
-    "PROFILE_FAST": 1,
-    "PROFILE_GREEN": 1,
-    "PROFILE_CHEAP": 1,
-}
 _SCOPE_ORDER = {
     PricePlanRule.Scope.LOCATION: 0,
     PricePlanRule.Scope.PARTNER: 1,
     PricePlanRule.Scope.POWER_CLASS: 2,
 }
-
-
-@dataclass(frozen=True)
-class CpoTariff:
-    """A CPO's tariff as in force at some moment: the stored version (`version_id`), or the
-    copy the CDR carried when we had none stored (`version_id` None)."""
-
-    tariff: pricing.Tariff
-    country_code: str
-    party_id: str
-    tariff_id: str
-    last_updated: datetime | None
-    version_id: int | None = None
-
-    @property
-    def currency(self) -> str:
-        return self.tariff.currency
 
 
 @dataclass(frozen=True)
@@ -174,7 +159,7 @@ def cpo_tariff_get(
     if connector is None:
         raise ValueError("cpo_tariff_get needs a connector or a tariff_id")
     place = place_of_connector(connector)
-    chosen = _cpo_tariff_choose(_cpo_candidates(place, moment), moment)
+    chosen = cpo_tariff_choose(_cpo_candidates(place, moment), moment)
     if chosen is None:
         raise NoCpoTariffError(_no_tariff_message(place))
     return chosen
@@ -190,7 +175,7 @@ def session_driver_price(*, session: Session, moment: datetime | None = None) ->
         place=place,
         moment=session.start_date_time,
         token_id=_token_of(session),
-        referenced=_referenced_tariff_ids(session.raw),
+        referenced=referenced_tariff_ids(session.raw),
     )
     end = moment or session.end_date_time or timezone.now()
     return pricing.cdr_price(
@@ -207,8 +192,8 @@ def cdr_driver_price(*, cdr: CDR) -> tuple[PriceBreakdown, DriverTariff]:
         place=place,
         moment=cdr.start_date_time,
         token_id=_token_of(cdr),
-        referenced=_referenced_tariff_ids(cdr.raw),
-        carried=_carried_tariffs(cdr.raw),
+        referenced=referenced_tariff_ids(cdr.raw),
+        carried=carried_tariffs(cdr.raw),
     )
     breakdown = pricing.cdr_price(
         driver_tariff.tariff, _periods_of(cdr.raw), time_zone=place.location.time_zone
@@ -222,10 +207,10 @@ def cdr_cpo_price(*, cdr: CDR) -> PriceBreakdown:
     copy the CDR carries when we have no stored version. 2 queries."""
     place = place_of_cdr(cdr)
     moment = cdr.start_date_time
-    referenced = _referenced_tariff_ids(cdr.raw)
+    referenced = referenced_tariff_ids(cdr.raw)
     candidates = _cpo_candidates(place, moment, referenced)
-    chosen = _cpo_tariff_choose(candidates, moment) or _carried_choose(
-        _carried_tariffs(cdr.raw), referenced, moment
+    chosen = cpo_tariff_choose(candidates, moment) or carried_choose(
+        carried_tariffs(cdr.raw), referenced, moment
     )
     if chosen is None:
         raise NoCpoTariffError(_no_tariff_message(place))
@@ -290,6 +275,11 @@ def _place_of(record: Session | CDR, evse_uid: str, connector_id: str, power_typ
 # The driver's tariff.
 
 
+def driver_tariff_for_plan(*, plan: PricePlan, connector: Connector, moment: datetime):
+    """What a driver on `plan` would pay at `connector` (staff's "what if" preview)."""
+    return _driver_tariff(place=place_of_connector(connector), moment=moment, plan=plan)
+
+
 def _driver_tariff(
     *,
     place: Place,
@@ -298,8 +288,10 @@ def _driver_tariff(
     token_id: int | None = None,
     referenced: Sequence[str] = (),
     carried: Sequence[Mapping[str, Any]] = (),
+    plan: PricePlan | None = None,
 ) -> DriverTariff:
-    plan = plan_in_force_for(moment=moment, user_id=user_id, token_id=token_id)
+    if plan is None:
+        plan = plan_in_force_for(moment=moment, user_id=user_id, token_id=token_id)
     rule = _winning_rule(plan, place)
     source: Pricing = rule or plan
     vat = _LazyVat(place.location, moment)
@@ -307,8 +299,8 @@ def _driver_tariff(
     if source.method == PricingMethod.OWN_TARIFF:
         tariff = _own_tariff(source, vat)
     else:
-        cpo = _cpo_tariff_choose(_cpo_candidates(place, moment, referenced), moment)
-        cpo = cpo or _carried_choose(carried, referenced, moment)
+        cpo = cpo_tariff_choose(_cpo_candidates(place, moment, referenced), moment)
+        cpo = cpo or carried_choose(carried, referenced, moment)
         if cpo is None:
             raise NoCpoTariffError(_no_tariff_message(place))
         tariff = _passed_through(cpo, source, vat)
@@ -357,11 +349,11 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def _own_tariff(source: Pricing, vat: _LazyVat) -> pricing.Tariff:
-    parsed = _cached(_source_key(source), lambda: pricing.tariff_parse(source.tariff))
+    parsed = tariff_cached(_source_key(source), lambda: pricing.tariff_parse(source.tariff))
     if not _lacks_vat(parsed):
         return parsed
     rate = vat.rate()
-    return _cached(("vat", _source_key(source), rate), lambda: _vat_filled(parsed, rate))
+    return tariff_cached(("vat", _source_key(source), rate), lambda: _vat_filled(parsed, rate))
 
 
 def _passed_through(cpo: CpoTariff, source: Pricing, vat: _LazyVat) -> pricing.Tariff:
@@ -387,7 +379,7 @@ def _passed_through(cpo: CpoTariff, source: Pricing, vat: _LazyVat) -> pricing.T
 
     if cpo.version_id is None:  # the CDR's own copy: not cached
         return build()
-    return _cached(("pass", cpo.version_id, _source_key(source), rate), build)
+    return tariff_cached(("pass", cpo.version_id, _source_key(source), rate), build)
 
 
 def _lacks_vat(tariff: pricing.Tariff) -> bool:
@@ -411,57 +403,6 @@ def _source_key(source: Pricing) -> tuple:
     return (source._meta.label, source.pk, source.updated_at)
 
 
-# CPO tariffs.
-
-
-def cpo_tariffs_at(
-    *, country_code: str, party_id: str, tariff_ids: Sequence[str], moment: datetime
-) -> list[CpoTariff]:
-    """The versions of these tariffs of the party in force at `moment` (the latest published at
-    or before it; the first one we know when we learnt of the tariff only later), in the order
-    of `tariff_ids`; unknown ids and tariffs deleted before `moment` are left out. One query;
-    the parsed tariffs come from the cache by (tariff, last_updated)."""
-    keys = [tariff_id.upper() for tariff_id in tariff_ids]
-    if not keys:
-        return []
-    in_force = TariffVersion.objects.filter(tariff=OuterRef("pk"), last_updated__lte=moment)
-    first = TariffVersion.objects.filter(tariff=OuterRef("pk"))
-    tariffs = (
-        Tariff.objects.annotate(key=Upper("ocpi_id"))
-        .filter(country_code=country_code.upper(), party_id=party_id.upper(), key__in=keys)
-        .exclude(deleted_at__lte=moment)
-        .annotate(
-            version=Coalesce(
-                Subquery(in_force.order_by("-last_updated").values("pk")[:1]),
-                Subquery(first.order_by("last_updated").values("pk")[:1]),
-            )
-        )
-    )
-    versions = (
-        TariffVersion.objects.filter(pk__in=tariffs.values("version"))
-        .select_related("tariff")
-        .defer("tariff__raw")
-    )
-    found = []
-    for version in versions:
-        stored = version.tariff
-        parsed = _cached(
-            ("cpo", stored.pk, version.last_updated), lambda v=version: pricing.tariff_parse(v.raw)
-        )
-        found.append(
-            CpoTariff(
-                parsed,
-                stored.country_code,
-                stored.party_id,
-                stored.ocpi_id,
-                version.last_updated,
-                version.pk,
-            )
-        )
-    found.sort(key=lambda cpo: keys.index(cpo.tariff_id.upper()))
-    return found
-
-
 def _cpo_candidates(place: Place, moment: datetime, referenced: Sequence[str] = ()):
     """The CPO tariffs that may price a charge at `place`: the ones the session names, else the
     connector's."""
@@ -472,58 +413,6 @@ def _cpo_candidates(place: Place, moment: datetime, referenced: Sequence[str] = 
         tariff_ids=ids,
         moment=moment,
     )
-
-
-def _cpo_tariff_choose(candidates: Sequence[CpoTariff], moment: datetime) -> CpoTariff | None:
-    """Of a connector's tariffs, the one for our drivers: types REGULAR or none before the
-    PROFILE_ ones, never AD_HOC_PAYMENT (payment terminals); valid at `moment` before not."""
-    usable = [c for c in candidates if c.tariff.type in _TYPE_PREFERENCE]
-    ranked = sorted(
-        usable,
-        key=lambda c: (not c.tariff.is_active_at(moment), _TYPE_PREFERENCE[c.tariff.type]),
-    )
-    return ranked[0] if ranked else None
-
-
-def _carried_tariffs(raw: Any) -> list[Mapping[str, Any]]:
-    tariffs = raw.get("tariffs") if isinstance(raw, Mapping) else None
-    return [t for t in tariffs if isinstance(t, Mapping)] if isinstance(tariffs, list) else []
-
-
-def _carried_choose(
-    carried: Sequence[Mapping[str, Any]], referenced: Sequence[str], moment: datetime
-) -> CpoTariff | None:
-    """The CDR's own copy of its tariff, when we have no stored version of it."""
-    wanted = {tariff_id.upper() for tariff_id in referenced}
-    candidates = []
-    for data in carried:
-        if wanted and str(data.get("id", "")).upper() not in wanted:
-            continue
-        try:
-            parsed = pricing.tariff_parse(data)
-        except pricing.TariffError:
-            continue
-        candidates.append(
-            CpoTariff(
-                parsed,
-                parsed.country_code or "",
-                parsed.party_id or "",
-                parsed.id or "",
-                parsed.last_updated,
-            )
-        )
-    return _cpo_tariff_choose(candidates, moment)
-
-
-def _referenced_tariff_ids(raw: Any) -> tuple[str, ...]:
-    """The tariff_ids a Session's or CDR's charging periods name, in order, once each."""
-    periods = raw.get("charging_periods") if isinstance(raw, Mapping) else None
-    ids: list[str] = []
-    for period in periods if isinstance(periods, list) else ():
-        tariff_id = period.get("tariff_id") if isinstance(period, Mapping) else None
-        if isinstance(tariff_id, str) and tariff_id and tariff_id not in ids:
-            ids.append(tariff_id)
-    return tuple(ids)
 
 
 def _no_tariff_message(place: Place) -> str:
@@ -566,43 +455,3 @@ def _session_data(session: Session, end: datetime) -> dict[str, Any]:
             else []
         )
     return data
-
-
-# The process cache of parsed and derived tariffs.
-
-
-class _LruCache:
-    """A bounded, thread-safe map: the least recently used entry goes first."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.entries: OrderedDict[Hashable, pricing.Tariff] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: Hashable, build: Callable[[], pricing.Tariff]) -> pricing.Tariff:
-        with self.lock:
-            if key in self.entries:
-                self.entries.move_to_end(key)
-                return self.entries[key]
-        value = build()
-        with self.lock:
-            self.entries[key] = value
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
-
-
-_TARIFFS = _LruCache(2048)
-
-
-def _cached(key: Hashable, build: Callable[[], pricing.Tariff]) -> pricing.Tariff:
-    return _TARIFFS.get(key, build)
-
-
-def tariff_cache_clear() -> None:
-    """Empty this process's cache of parsed tariffs (tests, benchmarks)."""
-    _TARIFFS.clear()
