@@ -51,6 +51,7 @@ def _seed(drivers: int, cdrs: int) -> None:
     from drivers.services import token_rfid_add
     from roaming.models import Partner, PartnerRole
     from roaming.services.cdrs import cdr_post
+    from roaming.services.locations import location_put
     from roaming.signals import cdr_stored
     from tariffs.services import tariff_put
 
@@ -75,6 +76,25 @@ def _seed(drivers: int, cdrs: int) -> None:
             "last_updated": "2026-01-01T00:00:00Z",
         },
     )
+    location_put(
+        partner=partner,
+        data={
+            "country_code": "NL", "party_id": "CPO", "id": "LOC1", "publish": True,
+            "address": "Stationsplein 1", "city": "Utrecht", "country": "NLD",
+            "coordinates": {"latitude": "52.089000", "longitude": "5.110000"},
+            "time_zone": "Europe/Amsterdam", "last_updated": "2026-01-01T00:00:00Z",
+            "evses": [{
+                "uid": "E1", "evse_id": "NL*CPO*E1", "status": "AVAILABLE",
+                "last_updated": "2026-01-01T00:00:00Z",
+                "connectors": [{
+                    "id": "1", "standard": "IEC_62196_T2", "format": "SOCKET",
+                    "power_type": "AC_3_PHASE", "max_voltage": 230, "max_amperage": 32,
+                    "max_electric_power": 22000, "tariff_ids": ["T1"],
+                    "last_updated": "2026-01-01T00:00:00Z",
+                }],
+            }],
+        },
+    )  # fmt: skip
     tokens = []
     for number in range(drivers):
         user = User.objects.create_user(f"bench{number}@example.org", "x")
@@ -152,15 +172,17 @@ def _cdr(number, token, begin, charging_minutes, kwh, settings) -> dict:
 
 
 def _pricing_floor() -> tuple[int, float]:
-    from billing.pricing import _cdr_tariff, _time_zone
+    """The engine alone: each CDR priced with the driver's tariff (looked up once, outside the
+    timing), as the rating does, without the database."""
     from roaming.models import CDR
     from tariffs.pricing import cdr_price
+    from tariffs.pricing_service import cdr_driver_price
 
     cdrs = list(CDR.objects.select_related("location").order_by("pk"))
-    tariff = _cdr_tariff(cdrs[0])
+    driver_tariff = cdr_driver_price(cdr=cdrs[0])[1]
     started = time.perf_counter()
     for cdr in cdrs:
-        cdr_price(tariff, cdr.raw, time_zone=_time_zone(cdr.location)).rounded().total_cost  # noqa: B018
+        cdr_price(driver_tariff.tariff, cdr.raw, time_zone=cdr.location.time_zone).rounded()
     return len(cdrs), time.perf_counter() - started
 
 

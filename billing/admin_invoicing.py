@@ -18,6 +18,7 @@ from billing.models import (
     CreditNoteLine,
     Invoice,
     InvoiceLine,
+    PlanHoldPolicy,
     SessionCost,
     SessionHold,
     TokenBlock,
@@ -276,3 +277,13 @@ class TokenBlockAdmin(ReadOnlyAdmin):
     search_fields = ("token__uid", "token__user__email")
     list_select_related = ("token",)
     readonly_fields = [field.name for field in TokenBlock._meta.fields]
+
+
+@admin.register(PlanHoldPolicy)
+class PlanHoldPolicyAdmin(admin.ModelAdmin):
+    """Per price plan: hold or no hold at the start of a charge (billing staff edit it)."""
+
+    list_display = ("plan", "hold_enabled")
+    list_filter = ("hold_enabled",)
+    search_fields = ("plan__name",)
+    list_select_related = ("plan",)

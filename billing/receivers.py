@@ -9,7 +9,6 @@ from django.dispatch import receiver
 from billing.models import Payment
 from roaming.models import Command, Session
 from roaming.signals import cdr_stored, session_stored
-from tariffs.models import TariffVersion
 
 
 @receiver(session_stored, dispatch_uid="billing.session_stored")
@@ -43,13 +42,6 @@ def command_saved(sender, instance: Command, **kwargs) -> None:
 
         command_id = instance.pk
         transaction.on_commit(lambda: session_hold_for_command_task.delay(command_id))
-
-
-@receiver(post_save, sender=TariffVersion, dispatch_uid="billing.tariff_version_saved")
-def tariff_version_saved(sender, **kwargs) -> None:
-    from billing.pricing import tariff_cache_clear
-
-    tariff_cache_clear()
 
 
 @receiver(post_save, sender=Payment, dispatch_uid="billing.payment_saved")

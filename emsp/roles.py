@@ -57,6 +57,7 @@ STAFF_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.sessioncost": VIEW,
         "billing.sessionhold": VIEW,
         "billing.tokenblock": VIEW,
+        "billing.planholdpolicy": FULL,
         "tariffs.tariff": VIEW,
         "tariffs.tariffversion": VIEW,
         "tariffs.priceplan": FULL,

@@ -385,3 +385,25 @@ class TokenBlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token} blocked {self.blocked_at:%Y-%m-%d}"
+
+
+class PlanHoldPolicy(models.Model):
+    """Whether charges of drivers on a price plan start with a pre-authorisation hold (plans
+    without a policy follow BILLING_HOLDS_ENABLED). Kept in billing, keyed by plan, so the
+    plans app needs no migration for it."""
+
+    plan = models.OneToOneField(
+        "tariffs.PricePlan", on_delete=models.CASCADE, related_name="hold_policy"
+    )
+    hold_enabled = models.BooleanField(
+        _("place a hold at the start"),
+        default=True,
+        help_text=_("Off: the session is charged off-session at its end, without a hold."),
+    )
+
+    class Meta:
+        verbose_name = _("hold policy of a price plan")
+        verbose_name_plural = _("hold policies of price plans")
+
+    def __str__(self) -> str:
+        return f"{self.plan}: {'hold' if self.hold_enabled else 'no hold'}"

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import CdrRating, Invoice
-from billing.pricing import UnknownTariff, cdr_prices
+from billing.pricing import PriceUnavailable, cdr_prices
 from billing.services.invoices import invoice_issue
 from roaming.models import CDR
 from tariffs.pricing import PriceBreakdown, PricingError
@@ -70,8 +70,9 @@ def cdr_rate(*, cdr_id: int, approved: bool = False) -> CdrRating:
 def _rate(cdr: CDR, rating: CdrRating, user, *, approved: bool) -> Invoice:
     try:
         driver, cpo = cdr_prices(cdr=cdr)
-    except UnknownTariff as error:
-        raise ReviewNeeded(Reason.UNKNOWN_TARIFF, str(error)) from error
+    except PriceUnavailable as error:
+        reason = Reason.UNKNOWN_TARIFF if error.unknown_tariff else Reason.CANNOT_PRICE
+        raise ReviewNeeded(reason, str(error)) from error
     except PricingError as error:
         reason = Reason.CURRENCY_MISMATCH if error.path == "currency" else Reason.CANNOT_PRICE
         raise ReviewNeeded(reason, f"The CDR cannot be priced: {error}") from error

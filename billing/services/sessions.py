@@ -6,12 +6,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from billing.models import Payment, SessionCost, SessionHold
-from billing.pricing import UnknownTariff, hold_preview, session_driver_price
+from billing.models import Payment, PlanHoldPolicy, SessionCost, SessionHold
+from billing.pricing import PriceUnavailable, hold_preview, session_driver_price
 from billing.services.payments import PaymentError, payment_hold_place, payment_release
 from roaming.models import Command, Connector, Session
 from tariffs.pricing import PricingError, cost_round
+from tariffs.selectors import plan_in_force_get
 
 logger = logging.getLogger(__name__)
 HOLD_PURPOSE = "session-hold"
@@ -32,7 +34,7 @@ def session_cost_update(*, session_id: int) -> SessionCost | None:
     fields = {"session_last_updated": session.last_updated, "power_kw": _power_kw(session)}
     try:
         breakdown = session_driver_price(session=session).rounded()
-    except (UnknownTariff, PricingError) as error:
+    except (PriceUnavailable, PricingError) as error:
         fields.update(
             currency=session.currency,
             total_excl_vat=Decimal(0),
@@ -161,16 +163,27 @@ def session_hold_release(*, hold_id: int) -> SessionHold:
 
 
 def _holds_for(user) -> bool:
-    """Whether charges of this driver start with a hold (the plan's policy where plans say,
-    else BILLING_HOLDS_ENABLED)."""
-    return bool(settings.BILLING_HOLDS_ENABLED) and user is not None
+    """Whether charges of this driver start with a hold: the policy of their plan in force
+    (PlanHoldPolicy), else BILLING_HOLDS_ENABLED."""
+    if user is None:
+        return False
+    try:
+        plan = plan_in_force_get(user=user, moment=timezone.now())
+    except LookupError:  # no default plan configured
+        return bool(settings.BILLING_HOLDS_ENABLED)
+    policy = PlanHoldPolicy.objects.filter(plan=plan).values_list("hold_enabled", flat=True)
+    return next(iter(policy), bool(settings.BILLING_HOLDS_ENABLED))
 
 
-def _hold_place(*, user, key: str, connector, currency: str) -> SessionHold:
+def _hold_place(*, user, key: str, connector, currency: str) -> SessionHold | None:
     existing = SessionHold.objects.filter(key=key).first()
     if existing is not None:
         return existing
-    exact, currency = hold_preview(user=user, connector=connector, currency=currency)
+    try:
+        exact, currency = hold_preview(user=user, connector=connector, currency=currency)
+    except PriceUnavailable as error:
+        logger.warning("no hold for %s: %s", key, error)
+        return None
     amount = cost_round(exact, currency)
     try:
         with transaction.atomic():

@@ -21,7 +21,7 @@ from tests.billing.conftest import (
     stripe_authenticate_payment,
 )
 from tests.billing.cpo_tokens import TokensReceiver
-from tests.billing.invoicing import cdr_data, cdr_store, our_token, tariff
+from tests.billing.invoicing import cdr_data, cdr_store, location, our_token, tariff
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +37,7 @@ def partner(cpo_tokens, settings):
     settings.BILLING_HOLDS_ENABLED = False
     partner = cpo_tokens.partner()
     tariff(partner, energy="0.30", flat="1.00")
+    location(partner)
     return partner
 
 
@@ -74,7 +75,7 @@ def test_a_declined_card_leaves_the_invoice_open_and_the_driver_pays_with_anothe
     assert paid.status_code == 200, paid.content
     invoice.refresh_from_db()
     assert invoice.payment_status == Invoice.PaymentStatus.PAID
-    assert invoice.amount_paid == Decimal("8.47")
+    assert invoice.amount_paid == Decimal("9.32")
     assert any(invoice.number in message.subject for message in mail.outbox)
 
 

@@ -14,7 +14,7 @@ from billing.services.invoices import document_number_next
 from billing.services.rating import cdr_rate
 from drivers.services import driver_delete
 from tests.billing.conftest import app_client, save_card
-from tests.billing.invoicing import cdr_data, cdr_store, cpo, our_token, tariff
+from tests.billing.invoicing import cdr_data, cdr_store, cpo, location, our_token, tariff
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 def invoice(driver, settings):
     partner = cpo()
     tariff(partner, energy="0.30", flat="1.00")
+    location(partner)
     save_card(driver, settings)
     cdr = cdr_store(partner, cdr_data(our_token(user=driver), kwh="20"))
     cdr_rate(cdr_id=cdr.pk)
@@ -42,14 +43,14 @@ def test_the_driver_lists_reads_and_downloads_their_invoice_in_the_app(driver, i
 
     assert listed["count"] == 1
     assert listed["results"][0]["number"] == invoice.number
-    assert detail["total_incl_vat"] == "8.47"
+    assert detail["total_incl_vat"] == "9.32"
     assert [line["component"] for line in detail["lines"]] == ["fixed", "energy"]
     assert detail["lines"][1]["vat_rate"] == "21.00"
     assert pdf.status_code == 200
     assert pdf["Content-Type"] == "application/pdf"
     text = pdf_text(pdf.content)
     assert invoice.number in text
-    assert "8,47" in text or "8.47" in text
+    assert "9.32" in text or "9.32" in text
     assert invoice.seller_vat_id in text
 
 
@@ -72,7 +73,7 @@ def test_the_web_pages_show_the_invoice_and_its_pdf(driver_client, invoice):
     pdf = driver_client.get(f"/account/invoices/{invoice.pk}/pdf/")
 
     assert invoice.number in listing.content.decode()
-    assert "8.47" in page.content.decode()
+    assert "9.32" in page.content.decode()
     assert pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
 
@@ -148,7 +149,7 @@ def test_an_issued_invoice_cannot_be_changed_or_deleted(invoice):
     with pytest.raises(ImmutableRecordError):
         line.delete()
     stored = Invoice.objects.get(pk=invoice.pk)
-    assert stored.total_incl_vat == Decimal("8.47")
+    assert stored.total_incl_vat == Decimal("9.32")
     # Only its payment bookkeeping moves.
     stored.payment_status = Invoice.PaymentStatus.OPEN
     stored.save(update_fields=["payment_status"])

@@ -12,7 +12,7 @@ from billing.services.credit_notes import CreditNoteError, credit_note_issue
 from billing.services.rating import cdr_rate, cdr_review_not_billable
 from roaming.models import CDR
 from tests.billing.conftest import save_card
-from tests.billing.invoicing import cdr_data, cdr_store, cpo, our_token, tariff
+from tests.billing.invoicing import cdr_data, cdr_store, cpo, location, our_token, tariff
 from tests.drivers.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 def partner(db):
     partner = cpo()
     tariff(partner, energy="0.30", flat="1.00")
+    location(partner)
     return partner
 
 
@@ -82,12 +83,12 @@ def test_a_full_credit_note_from_the_admin_refunds_once(
     note = CreditNote.objects.get()
     assert note.number == f"CN-{note.issued_at.year}-NL-EUR-000001"
     assert note.invoice == paid_invoice
-    assert note.total_incl_vat == Decimal("8.47")
-    assert sum(line.amount_incl_vat for line in note.lines.all()) == Decimal("8.47")
+    assert note.total_incl_vat == Decimal("9.32")
+    assert sum(line.amount_incl_vat for line in note.lines.all()) == Decimal("9.32")
     assert note.created_by == billing_staff
     refund = Refund.objects.get()
-    assert (refund.amount, refund.state) == (Decimal("8.47"), Refund.State.SUCCEEDED)
-    assert [r["amount"] for r in stripe_refunds(settings)] == [847]
+    assert (refund.amount, refund.state) == (Decimal("9.32"), Refund.State.SUCCEEDED)
+    assert [r["amount"] for r in stripe_refunds(settings)] == [932]
 
 
 def test_a_partial_credit_note_spreads_over_the_lines_and_cannot_exceed_what_was_paid(paid_invoice):
@@ -102,9 +103,9 @@ def test_a_partial_credit_note_spreads_over_the_lines_and_cannot_exceed_what_was
     assert sum(line.amount_incl_vat for line in lines) == Decimal("2.00")
     assert [line.vat_rate for line in lines] == [Decimal("21.00"), Decimal("21.00")]
     assert note.total_excl_vat + note.total_vat == Decimal("2.00")
-    with pytest.raises(CreditNoteError, match=r"At most 6\.47"):
+    with pytest.raises(CreditNoteError, match=r"At most 7\.32"):
         credit_note_issue(
-            invoice_id=paid_invoice.pk, amount=Decimal("7.00"), reason="goodwill", request_key="p2"
+            invoice_id=paid_invoice.pk, amount=Decimal("7.50"), reason="goodwill", request_key="p2"
         )
     with pytest.raises(CreditNoteError):
         credit_note_issue(

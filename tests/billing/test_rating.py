@@ -11,7 +11,7 @@ from billing.models import CdrRating, Invoice, Payment
 from billing.services.rating import cdr_rate
 from roaming.models import CDR
 from tests.billing.conftest import save_card
-from tests.billing.invoicing import cdr_data, cdr_store, cpo, our_token, tariff
+from tests.billing.invoicing import cdr_data, cdr_store, cpo, location, our_token, tariff
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 def partner(db):
     partner = cpo()
     tariff(partner, energy="0.30", flat="1.00")
+    location(partner)
     return partner
 
 
@@ -53,13 +54,13 @@ def test_a_cdr_is_invoiced_charged_and_the_receipt_sent(
         for line in invoice.lines.all()
     ]
     assert lines == [
-        ("fixed", Decimal("1"), Decimal("21.00"), Decimal("1.00"), Decimal("0.21")),
-        ("energy", Decimal("20"), Decimal("21.00"), Decimal("6.00"), Decimal("1.26")),
+        ("fixed", Decimal("1"), Decimal("21.00"), Decimal("1.10"), Decimal("0.23")),
+        ("energy", Decimal("20"), Decimal("21.00"), Decimal("6.60"), Decimal("1.39")),
     ]
     assert (invoice.total_excl_vat, invoice.total_vat, invoice.total_incl_vat) == (
-        Decimal("7.00"),
-        Decimal("1.47"),
-        Decimal("8.47"),
+        Decimal("7.70"),
+        Decimal("1.62"),
+        Decimal("9.32"),
     )
     assert invoice.number == f"INV-{invoice.issued_at.year}-NL-EUR-000001"
     assert invoice.buyer_email == driver.email
@@ -68,7 +69,7 @@ def test_a_cdr_is_invoiced_charged_and_the_receipt_sent(
     assert invoice.payment_status == Invoice.PaymentStatus.PAID
     payment = Payment.objects.get(purpose="invoice", reference=str(invoice.pk))
     assert payment.state == Payment.State.SUCCEEDED
-    assert payment.amount_captured == Decimal("8.47")
+    assert payment.amount_captured == Decimal("9.32")
     rating = CdrRating.objects.get(cdr=cdr)
     assert rating.difference_excl_vat == Decimal("0.00")
     assert not rating.reconciliation_flagged
@@ -199,4 +200,4 @@ def test_the_receipt_and_its_pdf_are_in_the_drivers_language(
     text = PdfReader(BytesIO(receipt.attachments[0][1])).pages[0].extract_text()
     assert f"Rechnung {invoice.number}" in text
     assert "Summe inkl. MwSt." in text
-    assert "8,47" in text  # German decimal comma
+    assert "9,32" in text  # German decimal comma

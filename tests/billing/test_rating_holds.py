@@ -62,13 +62,14 @@ def test_an_rfid_session_gets_one_hold_sized_from_the_preview(
 
     hold = SessionHold.objects.get()
     assert hold.session == session
-    # 1.00 + 40 kWh * 0.50 = 21.00 excl., 25.41 incl. 21 % VAT (below the 50.00 cap)
-    assert hold.amount == Decimal("25.41")
+    # the default plan: the CPO tariff + 10 %: (1.00 + 40 kWh * 0.50) * 1.1 = 23.10 excl.,
+    # 27.95 incl. 21 % VAT (below the 50.00 cap)
+    assert hold.amount == Decimal("27.95")
     assert hold.payment.kind == Payment.Kind.HOLD
     assert hold.payment.state == Payment.State.AUTHORIZED
     intents = stripe_payment_intents(settings)
     assert [(i["amount"], i["capture_method"], i["status"]) for i in intents] == [
-        (2541, "manual", "requires_capture")
+        (2795, "manual", "requires_capture")
     ]
 
 
@@ -97,9 +98,9 @@ def test_the_rated_cdr_captures_the_hold_and_the_rest_is_released(
     hold = SessionHold.objects.get().payment
     hold.refresh_from_db()
     assert invoice.payment == hold
-    assert invoice.total_incl_vat == Decimal("7.26")
+    assert invoice.total_incl_vat == Decimal("7.99")
     assert hold.state == Payment.State.SUCCEEDED
-    assert hold.amount_captured == Decimal("7.26")
+    assert hold.amount_captured == Decimal("7.99")
     assert invoice.payment_status == Invoice.PaymentStatus.PAID
     assert len(stripe_payment_intents(settings)) == 1  # no separate charge
 
@@ -118,7 +119,7 @@ def test_a_session_that_outgrew_its_hold_is_charged_the_difference(
     invoice = Invoice.objects.get(cdr=cdr)
     hold = Payment.objects.get(kind=Payment.Kind.HOLD)
     difference = Payment.objects.get(parent=hold)
-    assert (hold.amount_captured, difference.amount_captured) == (Decimal("5.00"), Decimal("2.26"))
+    assert (hold.amount_captured, difference.amount_captured) == (Decimal("5.00"), Decimal("2.99"))
     assert difference.state == Payment.State.SUCCEEDED
     assert invoice.payment_status == Invoice.PaymentStatus.PAID
 

@@ -16,7 +16,7 @@ from billing.tasks import (
 )
 from roaming.models import CDR
 from tests.billing.conftest import save_card, stripe_charged_intents, stripe_payment_intents
-from tests.billing.invoicing import cdr_data, cdr_store, cpo, our_token, tariff
+from tests.billing.invoicing import cdr_data, cdr_store, cpo, location, our_token, tariff
 from tests.processes import celery_worker_running
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -37,6 +37,7 @@ def partner(settings):
     settings.BILLING_HOLDS_ENABLED = False
     partner = cpo()
     tariff(partner, energy="0.30", flat="1.00")
+    location(partner)
     return partner
 
 
@@ -57,7 +58,7 @@ def assert_one_invoice_and_one_charge(settings, cdr_id):
     assert len(charged) == 1, charged
     payment = Payment.objects.get(purpose="invoice")
     assert payment.stripe_payment_intent_id == charged[0]["id"]
-    assert charged[0]["amount"] == 847
+    assert charged[0]["amount"] == 932
     assert charged[0]["metadata"]["reference"] == str(invoice.pk)
     assert invoice.payment_status == Invoice.PaymentStatus.PAID
 
