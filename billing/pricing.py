@@ -12,7 +12,9 @@ from django.conf import settings
 from roaming.models import CDR, Connector, Session
 from tariffs import pricing_service
 from tariffs.preview import price_preview_get
-from tariffs.pricing import PriceBreakdown, PricingError
+from tariffs.pricing import PriceBreakdown, PricingError, cdr_price
+
+PERIOD_FIELDS = ("start_date_time", "end_date_time", "charging_periods")
 
 
 class PriceUnavailable(Exception):
@@ -36,7 +38,14 @@ def cdr_prices(*, cdr: CDR) -> tuple[DriverPrice, PriceBreakdown]:
     engine refuses (its `path` names the field: "currency" for a currency mismatch)."""
     try:
         breakdown, driver_tariff = pricing_service.cdr_driver_price(cdr=cdr)
-        cpo = pricing_service.cdr_cpo_price(cdr=cdr)
+        if driver_tariff.cpo_tariff is not None:  # passed through: the CPO tariff is at hand
+            cpo = cdr_price(
+                driver_tariff.cpo_tariff.tariff,
+                {**{key: cdr.raw.get(key) for key in PERIOD_FIELDS}, "currency": cdr.currency},
+                time_zone=driver_tariff.time_zone,
+            )
+        else:
+            cpo = pricing_service.cdr_cpo_price(cdr=cdr)
     except pricing_service.NoCpoTariffError as error:
         raise PriceUnavailable(str(error), unknown_tariff=True) from error
     except (pricing_service.DriverPriceError, LookupError) as error:
