@@ -1,6 +1,10 @@
 """Billing listens to what other apps store and enqueues its tasks after their commit:
 a Session update (live cost, hold), a new CDR (rating), a START_SESSION the CPO accepted
-(hold), a payment changing state (its invoice follows). Receivers only enqueue."""
+(hold), a payment changing state (its invoice follows). Receivers only enqueue, and never let
+a failure reach the OCPI request that stored the object: a broker that is down (or, with
+tasks run in-process, a failing task) is logged, and the invoicing sweeper picks the work up."""
+
+import logging
 
 from django.db import transaction
 from django.db.models.signals import post_save
@@ -10,24 +14,24 @@ from billing.models import Payment
 from roaming.models import Command, Session
 from roaming.signals import cdr_stored, session_stored
 
+logger = logging.getLogger(__name__)
+
 
 @receiver(session_stored, dispatch_uid="billing.session_stored")
 def session_stored_received(sender, session_id: int, created: bool, **kwargs) -> None:
     from billing.tasks import session_cost_update_task, session_hold_for_session_task
 
-    session_cost_update_task.delay(session_id)
-    if (
-        created
-        or Session.objects.filter(pk=session_id, status__in=("COMPLETED", "INVALID")).exists()
-    ):
-        session_hold_for_session_task.delay(session_id)
+    _enqueue(session_cost_update_task, session_id)
+    ended = Session.objects.filter(pk=session_id, status__in=("COMPLETED", "INVALID")).exists()
+    if created or ended:
+        _enqueue(session_hold_for_session_task, session_id)
 
 
 @receiver(cdr_stored, dispatch_uid="billing.cdr_stored")
 def cdr_stored_received(sender, cdr_id: int, **kwargs) -> None:
     from billing.tasks import cdr_rate_task
 
-    cdr_rate_task.delay(cdr_id)
+    _enqueue(cdr_rate_task, cdr_id)
 
 
 @receiver(post_save, sender=Command, dispatch_uid="billing.command_saved")
@@ -41,7 +45,9 @@ def command_saved(sender, instance: Command, **kwargs) -> None:
         from billing.tasks import session_hold_for_command_task
 
         command_id = instance.pk
-        transaction.on_commit(lambda: session_hold_for_command_task.delay(command_id))
+        transaction.on_commit(
+            lambda: _enqueue(session_hold_for_command_task, command_id), robust=True
+        )
 
 
 @receiver(post_save, sender=Payment, dispatch_uid="billing.payment_saved")
@@ -55,6 +61,13 @@ def payment_saved(sender, instance: Payment, created: bool, **kwargs) -> None:
         from billing.tasks import invoice_payment_sync_task
 
         for invoice_id in invoices_for_payment(payment=payment):
-            invoice_payment_sync_task.delay(invoice_id)
+            _enqueue(invoice_payment_sync_task, invoice_id)
 
-    transaction.on_commit(follow)
+    transaction.on_commit(follow, robust=True)
+
+
+def _enqueue(task, *args) -> None:
+    try:
+        task.delay(*args)
+    except Exception:
+        logger.exception("%s%r not done now; the invoicing sweeper will do it", task.name, args)

@@ -25,7 +25,7 @@ def driver_standing_apply(*, user_id: int) -> list[int]:
         over_limit = driver_unpaid_limit_check(user=user)
         changed = _block(user) if over_limit else _unblock(user)
         for token_id in changed:
-            transaction.on_commit(lambda token_id=token_id: _push_later(token_id))
+            transaction.on_commit(lambda token_id=token_id: _push_later(token_id), robust=True)
     if changed:
         logger.info("driver %s: tokens %s changed by the unpaid rule", user.pk, changed)
     return changed
@@ -52,7 +52,7 @@ def _unblock(user: User) -> list[int]:
 def driver_standing_apply_later(*, user_id: int) -> None:
     from billing.tasks import driver_standing_apply_task
 
-    transaction.on_commit(lambda: driver_standing_apply_task.delay(user_id))
+    transaction.on_commit(lambda: driver_standing_apply_task.delay(user_id), robust=True)
 
 
 def _push_later(token_id: int) -> None:

@@ -28,7 +28,7 @@ from billing.models import (
 )
 from billing.money import MoneyError, stripe_chargeable
 from billing.selectors import payment_get_for
-from billing.services.payments import payment_capture, payment_charge
+from billing.services.payments import payment_capture, payment_charge, payment_release
 from drivers.selectors import driver_language_get
 from roaming.models import CDR
 from tariffs.pricing import PriceBreakdown
@@ -194,6 +194,9 @@ def invoice_charge(*, invoice_id: uuid.UUID | str) -> Invoice:
         if invoice.payment_id or invoice.payment_status != Status.PENDING or invoice.user is None:
             return invoice
         hold = _hold_of(invoice)
+        if hold is not None and hold.payment.state in Payment.OPEN_STATES:
+            payment_release(payment_id=hold.payment_id)  # declined at the start: charge instead
+            hold = None
         if hold is not None:
             invoice.payment = hold.payment
         else:
@@ -337,7 +340,7 @@ def _receipt_message(invoice: Invoice) -> EmailMultiAlternatives:
 def _receipt_later(invoice_id) -> None:
     from billing.tasks import invoice_receipt_send_task
 
-    transaction.on_commit(lambda: invoice_receipt_send_task.delay(str(invoice_id)))
+    transaction.on_commit(lambda: invoice_receipt_send_task.delay(str(invoice_id)), robust=True)
 
 
 def payment_for_invoice_get(*, invoice: Invoice) -> Payment | None:

@@ -532,6 +532,8 @@ def _succeeded(payment: Payment, intent: gateway.PaymentIntent) -> None:
 def _open(payment: Payment, state: str) -> None:
     was_open = payment.state in Payment.OPEN_STATES
     _state_set(payment, state)
+    if payment.kind == Payment.Kind.HOLD:
+        return  # nothing is owed yet: the charge at the end is made without the hold
     if not was_open or payment.next_retry_at is None:
         _schedule_retry(payment)
     payment_id = payment.pk

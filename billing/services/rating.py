@@ -63,7 +63,7 @@ def cdr_rate(*, cdr_id: int, approved: bool = False) -> CdrRating:
             return rating
         _status_set(cdr, Rating.RATED)
         invoice_id = str(invoice.pk)
-        transaction.on_commit(lambda: _charge_later(invoice_id))
+        transaction.on_commit(lambda: _charge_later(invoice_id), robust=True)
         return rating
 
 

@@ -11,7 +11,7 @@ from billing.models import Invoice, Payment, SessionHold
 from billing.services.sessions import session_hold_for_command
 from roaming.models import Command
 from roaming.services.sessions import session_put
-from tests.billing.conftest import save_card, stripe_payment_intents
+from tests.billing.conftest import app_client, save_card, stripe_payment_intents
 from tests.billing.invoicing import (
     cdr_data,
     cdr_store,
@@ -173,3 +173,33 @@ def test_no_hold_when_holds_are_off(partner, token, django_capture_on_commit_cal
     put(partner, session_data(token, periods=[period(0, 1.0)]), django_capture_on_commit_callbacks)
 
     assert not SessionHold.objects.exists()
+
+
+def test_a_card_declined_at_the_start_is_charged_at_the_end_without_a_false_alarm(
+    partner, driver, settings, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from tests.billing.conftest import DECLINED_WHEN_CHARGED
+
+    save_card(driver, settings, number=DECLINED_WHEN_CHARGED)
+    token = our_token(user=driver)
+    mail.outbox.clear()
+    session = put(
+        partner, session_data(token, periods=[period(0, 1.0)]), django_capture_on_commit_callbacks
+    )
+
+    hold = SessionHold.objects.get().payment
+    assert hold.state == Payment.State.FAILED
+    assert mail.outbox == []  # nothing is owed yet
+    assert app_client(driver).get("/api/v1/charging-eligibility").json()["allowed"] is True
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cdr = cdr_store(partner, cdr_data(token, kwh="10", session_id=session.ocpi_id))
+
+    invoice = Invoice.objects.get(cdr=cdr)
+    hold.refresh_from_db()
+    assert hold.state == Payment.State.CANCELED
+    assert invoice.payment.kind == Payment.Kind.CHARGE
+    assert invoice.payment_status == Invoice.PaymentStatus.OPEN  # the same card, declined again
+    assert [m.subject for m in mail.outbox if "Payment needed" in m.subject]
