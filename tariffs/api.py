@@ -1,6 +1,7 @@
 """The app's price preview (mounted under /api/v1/): what a planned charge at a connector costs
 the signed-in driver, with the breakdown."""
 
+import logging
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -23,6 +24,7 @@ MAX_ENERGY_KWH = Decimal(1000)
 MAX_POWER_KW = Decimal(1000)
 MAX_PARKING_MINUTES = 7 * 24 * 60
 PREVIEW_WINDOW = timedelta(days=366)
+logger = logging.getLogger(__name__)
 
 
 class PriceUnavailable(APIException):
@@ -162,8 +164,11 @@ class ConnectorPricePreviewApi(APIView):
                 start=start,
                 parking_minutes=data.get("parking_minutes", 0),
             )
-        except (DriverPriceError, LookupError) as error:
+        except DriverPriceError as error:
             raise PriceUnavailable(str(error)) from None
+        except LookupError:  # our configuration (default plan, VAT rate): staff see it in logs
+            logger.exception("No price preview at connector %s", connector.pk)
+            raise PriceUnavailable() from None
         except pricing.PricingError as error:
             raise ValidationError({error.path or "non_field_errors": [error.message]}) from None
         return Response(PricePreviewOutputSerializer(_output(preview)).data)

@@ -151,3 +151,17 @@ def test_the_operation_is_in_the_api_schema(api_client):
 
     operation = schema["paths"]["/api/v1/connectors/{connector_id}/price-preview"]["get"]
     assert {"200", "400", "404", "409"} <= set(operation["responses"])
+
+
+def test_an_incomplete_configuration_is_no_price_and_a_log_line(app, cpo, caplog):
+    from tariffs.models import VatRate
+
+    cpo_tariff_store(cpo, tariff_dict(element(component("ENERGY", 0.50))), id="NOVAT")
+    location = location_store(cpo, connectors=[connector_dict(tariff_ids=("NOVAT",))])
+    VatRate.objects.filter(country="NL").delete()
+
+    response = app.get(url(connector_of(location).pk))
+
+    assert response.status_code == 409
+    assert "admin" not in response.json()["error"]["message"]
+    assert "No VAT rate for country NLD" in caplog.text
