@@ -2,7 +2,6 @@
 the signed-in driver, with the breakdown."""
 
 import logging
-from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.http import Http404
@@ -17,13 +16,15 @@ from rest_framework.views import APIView
 from emsp.api import ApiErrorSerializer
 from roaming.models import Connector
 from tariffs import pricing
-from tariffs.preview import price_preview_get
+from tariffs.preview import (
+    MAX_ENERGY_KWH,
+    MAX_PARKING_MINUTES,
+    MAX_POWER_KW,
+    PREVIEW_WINDOW,
+    price_preview_get,
+)
 from tariffs.pricing_service import DriverPriceError, connector_for_pricing_get
 
-MAX_ENERGY_KWH = Decimal(1000)
-MAX_POWER_KW = Decimal(1000)
-MAX_PARKING_MINUTES = 7 * 24 * 60
-PREVIEW_WINDOW = timedelta(days=366)
 logger = logging.getLogger(__name__)
 
 
