@@ -315,6 +315,14 @@ CELERY_BEAT_SCHEDULE = {
     "billing-payments-sweep": {"task": "billing.payments_sweep", "schedule": 300.0},
 }
 
+# Driver prices (tariffs app). A DC connector of at least PRICING_HPC_MIN_KW is high-power (HPC)
+# for the price plans' power-class rules. The price preview, when the driver gives no figures,
+# plans PRICE_PREVIEW_ENERGY_KWH at the connector's power capped per class at what typical cars
+# take (PRICE_PREVIEW_POWER_CAP_KW). VAT rates per country are a table in the admin.
+PRICING_HPC_MIN_KW = os.environ.get("PRICING_HPC_MIN_KW", "150")
+PRICE_PREVIEW_ENERGY_KWH = os.environ.get("PRICE_PREVIEW_ENERGY_KWH", "30")
+PRICE_PREVIEW_POWER_CAP_KW = env_amounts("PRICE_PREVIEW_POWER_CAP_KW", "AC=11,DC=50,HPC=150")
+
 # Maps: the tile server the charger map loads its tiles from ({s}, {z}, {x}, {y} as Leaflet
 # expects), and the attribution its licence requires.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
