@@ -159,3 +159,12 @@ def test_api_me_patch_refuses_bodies_that_are_not_a_json_object(
 
     assert response.status_code in (400, 415)
     assert "error" in response.json()
+
+
+def test_api_me_patch_counts_the_length_of_what_was_sent_not_of_it_trimmed(api_client, driver):
+    api_client.force_authenticate(driver)
+
+    response = api_client.patch("/api/v1/me", {"postal_code": "1" * 20 + " "}, format="json")
+
+    assert response.status_code == 400
+    assert "postal_code" in response.json()["error"]["fields"]
