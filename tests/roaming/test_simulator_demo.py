@@ -33,7 +33,7 @@ def serve_until_connected(tmp_path, run: int) -> str:
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
-            deadline = time.monotonic() + 90
+            deadline = time.monotonic() + 180  # a busy CI machine starts slowly
             while "demo CPO" not in log.read_text() and time.monotonic() < deadline:
                 assert process.poll() is None, log.read_text()
                 time.sleep(0.3)
