@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench clean browser messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,8 +29,20 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: lint
+# Debian's chromium for the browser tests (tests/browser); quick when already installed.
+browser:
+	scripts/ensure-browser
+
+test: lint browser
 	$(PY) -m pytest $(if $(CI),--create-db -p no:cacheprovider,) $(PYTEST_ARGS)
+
+# Regenerate the de/nl message catalogues from the code and templates, and compile them (the .mo
+# files are committed, so running the platform needs no gettext).
+messages: install
+	scripts/ensure-apt gettext
+	$(PY) manage.py makemessages --no-obsolete --no-location -l de -l nl \
+		--ignore .venv --ignore var --ignore tests --ignore bench --ignore static --ignore artifacts
+	$(PY) manage.py compilemessages --ignore .venv
 
 bench: install
 	$(PY) -m bench

@@ -6,12 +6,12 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from billing import selectors, services
 from billing.models import CardSetup, Payment, PaymentMethod
 from billing.stripe_gateway import CardDeclinedError, GatewayError
+from emsp.api import PAGINATION_PARAMETERS, paginated, paginated_response
 
 
 class PaymentRequired(APIException):
@@ -171,12 +171,18 @@ class PaymentMethodDefaultApi(BillingApi):
 
 
 class PaymentListApi(BillingApi):
-    @extend_schema(responses=PaymentOutputSerializer(many=True))
+    @extend_schema(
+        responses=paginated(PaymentOutputSerializer),
+        parameters=PAGINATION_PARAMETERS,
+        operation_id="payments_list",
+    )
     def get(self, request: Request) -> Response:
-        payments = selectors.payment_list(user=request.user)
-        paginator = api_settings.DEFAULT_PAGINATION_CLASS()
-        page = paginator.paginate_queryset(payments, request, view=self)
-        return paginator.get_paginated_response(PaymentOutputSerializer(page, many=True).data)
+        return paginated_response(
+            request=request,
+            view=self,
+            items=selectors.payment_list(user=request.user),
+            serializer_class=PaymentOutputSerializer,
+        )
 
 
 class PaymentDetailApi(BillingApi):

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from drivers.selectors import driver_profile_get
 from drivers.services import driver_profile_update
+from emsp.api import JsonInputSerializer
 
 
 class MeOutputSerializer(serializers.Serializer):
@@ -18,16 +19,19 @@ class MeOutputSerializer(serializers.Serializer):
     address_line2 = serializers.CharField()
     postal_code = serializers.CharField()
     city = serializers.CharField()
-    country = CountryField(country_dict=False)
+    country = CountryField(country_dict=False, allow_blank=True)
     preferred_language = serializers.ChoiceField(choices=settings.LANGUAGES)
     marketing_consent = serializers.BooleanField()
     has_billing_address = serializers.BooleanField()
 
 
-class MeUpdateInputSerializer(serializers.Serializer):
+class MeUpdateInputSerializer(JsonInputSerializer):
     full_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
     phone = serializers.RegexField(
-        r"^(\+?[0-9 ()./-]{6,24})?$", max_length=24, allow_blank=True, required=False
+        r"^(\+?[0-9()./-][0-9 ()./-]{4,22}[0-9()./-])?$",
+        max_length=24,
+        allow_blank=True,
+        required=False,
     )
     address_line1 = serializers.CharField(max_length=200, allow_blank=True, required=False)
     address_line2 = serializers.CharField(max_length=200, allow_blank=True, required=False)
@@ -36,14 +40,6 @@ class MeUpdateInputSerializer(serializers.Serializer):
     country = CountryField(allow_blank=True, required=False)
     preferred_language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
     marketing_consent = serializers.BooleanField(required=False)
-
-    def validate(self, attrs: dict) -> dict:
-        unknown = set(self.initial_data) - set(self.fields)
-        if unknown:
-            raise serializers.ValidationError(
-                {name: ["This field is unknown or read-only."] for name in sorted(unknown)}
-            )
-        return attrs
 
 
 class MeApi(APIView):
@@ -58,8 +54,6 @@ class MeApi(APIView):
         request=MeUpdateInputSerializer, responses=MeOutputSerializer, operation_id="me_update"
     )
     def patch(self, request: Request) -> Response:
-        if not isinstance(request.data, dict):
-            raise serializers.ValidationError({"non_field_errors": ["Send a JSON object."]})
         serializer = MeUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         profile = driver_profile_update(user=request.user, **serializer.validated_data)

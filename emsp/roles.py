@@ -25,6 +25,7 @@ STAFF_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "roaming.session": VIEW,
         "roaming.cdr": VIEW,
         "roaming.command": ("view", "add"),
+        "roaming.tokenauthorization": VIEW,
         "billing.invoice": VIEW,
         "billing.payment": VIEW,
         "billing.paymentattempt": VIEW,
@@ -59,6 +60,7 @@ STAFF_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "roaming.session": VIEW,
         "roaming.cdr": VIEW,
         "roaming.command": FULL,
+        "roaming.tokenauthorization": VIEW,
         "tariffs.tariff": VIEW,
         "django_celery_beat.periodictask": FULL,
         "django_celery_beat.intervalschedule": FULL,
@@ -85,6 +87,8 @@ def staff_groups_sync(apps: Any = global_apps) -> None:
 
 
 def staff_groups_sync_after_migrate(sender: Any, **kwargs: Any) -> None:
-    """Runs once per `migrate`, on the last app's signal, when every permission exists."""
-    if sender.label == list(global_apps.get_app_configs())[-1].label:
+    """Runs once per `migrate` (and per `flush`, as after a transactional test), on the signal of
+    the last app that has models (apps without are not signalled), when every permission exists."""
+    with_models = [app for app in global_apps.get_app_configs() if app.models_module is not None]
+    if with_models and sender.label == with_models[-1].label:
         staff_groups_sync()

@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "drivers.middleware.PreferredLanguageMiddleware",
 ]
 
 ROOT_URLCONF = "emsp.urls"
@@ -95,6 +96,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "emsp.context_processors.site",
             ],
         },
     },
@@ -223,8 +225,8 @@ REST_FRAMEWORK = {
         if DEBUG
         else ["rest_framework.renderers.JSONRenderer"]
     ),
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_SCHEMA_CLASS": "emsp.api.ApiAutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "emsp.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "emsp.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
@@ -312,6 +314,14 @@ BILLING_UNPAID_LIMIT_DAYS = int(os.environ.get("BILLING_UNPAID_LIMIT_DAYS", "14"
 CELERY_BEAT_SCHEDULE = {
     "billing-payments-sweep": {"task": "billing.payments_sweep", "schedule": 300.0},
 }
+
+# Maps: the tile server the charger map loads its tiles from ({s}, {z}, {x}, {y} as Leaflet
+# expects), and the attribution its licence requires.
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = os.environ.get(
+    "MAP_TILE_ATTRIBUTION",
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+)
 
 # OCPI: our own identity as an EMSP.
 OCPI_COUNTRY_CODE = os.environ.get("OCPI_COUNTRY_CODE", "NL")

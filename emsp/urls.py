@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from drivers import views as driver_views
@@ -12,7 +11,7 @@ admin.site.site_title = f"{settings.SITE_NAME} back office"
 
 urlpatterns = [
     path("", driver_views.home, name="home"),
-    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/setlang/", driver_views.language_set, name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("account/", include("drivers.urls")),
     path("", include("billing.urls")),

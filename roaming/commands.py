@@ -36,12 +36,7 @@ from roaming.ocpi.enums import (
 from roaming.ocpi.errors import validation_message
 from roaming.ocpi.http import OcpiRequestError
 from roaming.outbound import PartnerUnavailable, partner_client, partner_endpoint_url
-from roaming.selectors import (
-    BillingNotAvailable,
-    ocpi_url,
-    token_charging_eligibility,
-    token_object,
-)
+from roaming.selectors import ocpi_url, token_charging_eligibility, token_object
 
 logger = logging.getLogger(__name__)
 
@@ -81,11 +76,7 @@ def command_start_session(
         raise CommandRefused("This charging location is not available.")
     evse, connector_id = _start_place(location, evse_uid, connector_id)
     _commands_url(location.partner)
-    try:
-        eligibility = token_charging_eligibility(token=token, location=location)
-    except BillingNotAvailable as error:
-        logger.error("cannot check charging eligibility: %s", error)
-        raise CommandRefused("Charging cannot be started right now; try again later.") from None
+    eligibility = token_charging_eligibility(token=token, location=location)
     if eligibility.allowed != AllowedType.ALLOWED:
         raise CommandRefused(REFUSALS.get(eligibility.allowed, "Charging is not allowed."))
     reference = uuid.uuid4().hex

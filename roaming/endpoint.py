@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -22,12 +23,7 @@ from roaming.ocpi.enums import StatusCode
 from roaming.ocpi.envelope import MAX_BODY_BYTES, envelope, parse_json_body, parse_json_object
 from roaming.ocpi.errors import OcpiError
 from roaming.ocpi.types import ci_equal
-from roaming.selectors import (
-    BillingNotAvailable,
-    our_party,
-    partner_authenticate,
-    partner_parties,
-)
+from roaming.selectors import our_party, partner_authenticate, partner_parties
 
 logger = logging.getLogger("roaming.ocpi.endpoint")
 
@@ -112,15 +108,9 @@ class OcpiView(View):
             self._size_check(request)
             if self.functional:
                 self._routing_check(call)
-            reply = handler(call, **kwargs)
+            reply = self._run(handler, call, kwargs)
         except OcpiError as error:
             reply = _error_reply(error)
-        except BillingNotAvailable as error:
-            logger.error("authorisation impossible: %s", error)
-            reply = Reply(
-                status_code=StatusCode.SERVER_ERROR,
-                status_message="Authorisation is unavailable; try again later.",
-            )
         except Exception:
             logger.exception("OCPI endpoint failed: %s %s", request.method, request.path)
             reply = Reply(
@@ -150,6 +140,16 @@ class OcpiView(View):
             },
         )
         return response
+
+    @staticmethod
+    def _run(handler: Callable[..., Reply], call: OcpiCall, kwargs: dict[str, Any]) -> Reply:
+        """Call the view; once more if a concurrent request created the same object first (the
+        service's transaction was rolled back whole, and the second try sees that object)."""
+        try:
+            return handler(call, **kwargs)
+        except IntegrityError:
+            logger.info("concurrent insert on %s; retrying once", call.request.path)
+            return handler(call, **kwargs)
 
     def _authenticate(self, request: HttpRequest) -> OcpiCall:
         authenticated = partner_authenticate(authorization=request.headers.get("Authorization"))
@@ -214,12 +214,11 @@ class OcpiView(View):
 
     @staticmethod
     def _routing_headers(call: OcpiCall, kwargs: dict[str, Any]) -> dict[str, str]:
-        """Our answer goes from us to the requesting party (its OCPI-from, or the URL's party)."""
+        """Our answer goes from us to the requesting party: its OCPI-from, or the URL's party;
+        when neither names it (a platform with several roles), OCPI-to is left out."""
         headers = call.request.headers
         country_code = headers.get("OCPI-from-country-code") or kwargs.get("country_code")
         party_id = headers.get("OCPI-from-party-id") or kwargs.get("party_id")
-        if not (country_code and party_id) and call.parties:
-            country_code, party_id = sorted(call.parties)[0]
         ours = our_party()
         result = {"OCPI-from-country-code": ours[0], "OCPI-from-party-id": ours[1]}
         if country_code and party_id and _HEADER_ID.match(country_code + party_id):

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.selectors import charging_eligibility_get
 from drivers.models import Token
 from roaming.models import CDR, EVSE, Connector, Location, Partner, Session
 from roaming.ocpi.auth import credentials_token_candidates, credentials_token_hash
@@ -229,10 +230,6 @@ def token_by_uid(*, uid: str, token_type: str) -> Token | None:
 # Real-time authorisation: may this token charge now?
 
 
-class BillingNotAvailable(RuntimeError):
-    """The billing app's eligibility rule is not installed (branch `payments` not merged)."""
-
-
 @dataclass(frozen=True)
 class Eligibility:
     allowed: AllowedType
@@ -242,16 +239,8 @@ class Eligibility:
 def driver_payment_standing(*, user: Any) -> tuple[bool, str]:
     """(may charge, reason code) from billing: a usable card and no unpaid payments over the limit.
 
-    The single call into billing (billing.selectors.charging_eligibility_get, branch `payments`).
-    Until that branch is merged this raises BillingNotAvailable: no driver is authorised on a
-    guess, and the authorize endpoint answers OCPI 3000 so the CPO applies its whitelist rules.
+    The single call into billing (its one rule for starting a session, web, app or RFID).
     """
-    try:
-        from billing.selectors import charging_eligibility_get
-    except ImportError as error:
-        raise BillingNotAvailable(
-            "billing.selectors.charging_eligibility_get is missing (merge branch payments)"
-        ) from error
     standing = charging_eligibility_get(user=user)
     return standing.allowed, standing.reason
 

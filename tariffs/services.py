@@ -11,16 +11,19 @@ from roaming.ocpi.errors import OcpiError
 from roaming.selectors import partner_party_check
 from roaming.services.common import StoreResult, ocpi_validate, same_id
 from tariffs.models import Tariff, TariffVersion
+from tariffs.pricing import TariffError, tariff_parse
 
 
 def tariff_validate(data: Any) -> ocpi.Tariff:
-    """The one place a received Tariff is validated before we store it.
-
-    Today: the OCPI schema (types, required fields, step_size 0 read as 1). When the pricing
-    engine (tariffs/pricing, branch `pricing`) is merged, also parse it with the engine here so
-    a tariff we could not price is refused on arrival (OCPI 2001 naming the field).
-    """
-    return ocpi_validate(ocpi.Tariff, data)
+    """The one place a received Tariff is validated before we store it: the OCPI schema (types,
+    required fields), then the pricing engine, so a tariff we could not price is refused on
+    arrival (HTTP 400, OCPI 2001, naming the field) rather than when a CDR needs it."""
+    model = ocpi_validate(ocpi.Tariff, data)
+    try:
+        tariff_parse(data)
+    except TariffError as error:
+        raise OcpiError.invalid(f"Invalid tariff: {error}") from None
+    return model
 
 
 @transaction.atomic

@@ -163,6 +163,12 @@ class EVSE(OcpiModel):
         return self
 
 
+class EvseWithoutConnectors(EVSE):
+    """An EVSE's own fields, validated without its Connectors (a PATCH that does not touch them)."""
+
+    connectors: list[Connector] = Field(default_factory=list)
+
+
 class Location(OcpiModel):
     country_code: CountryCode
     party_id: PartyId

@@ -160,21 +160,25 @@ def evse_patch(
     location_id: str,
     evse_uid: str,
 ) -> StoreResult[EVSE]:
-    """Apply a partial update (typically the status) to an EVSE; the Location follows."""
+    """Apply a partial update (typically the status) to an EVSE; the Location follows.
+
+    The hot path of the Locations receiver: one locking read, two updates (see the benchmark).
+    """
     moment = parse_datetime(patch_last_updated(patch))
-    partner_party_check(partner=partner, country_code=country_code, party_id=party_id)
     same_id("uid", evse_uid, patch.get("uid"))
-    location = _location_required(country_code, party_id, location_id)
-    evse = evse_get(location=location, evse_uid=evse_uid)
-    connectors = list(evse.connectors.order_by("pk"))
+    evse = _evse_locked(partner, country_code, party_id, location_id, evse_uid)
+    with_connectors = "connectors" in patch
+    connectors = list(evse.connectors.order_by("pk")) if with_connectors else []
     merged = merge_object(evse_object(evse, connectors), patch)
-    model = ocpi_validate(ocpi.EVSE, merged)
+    if not with_connectors:
+        del merged["connectors"]
+    model = ocpi_validate(ocpi.EVSE if with_connectors else ocpi.EvseWithoutConnectors, merged)
     if moment < evse.last_updated:
         return StoreResult(evse, created=False, stale=True)
     _evse_save(
-        location, evse, model, merged, connectors=connectors, with_connectors="connectors" in patch
+        evse.location, evse, model, merged, connectors=connectors, with_connectors=with_connectors
     )
-    last_updated_bump(Location, location.pk, model.last_updated)
+    last_updated_bump(Location, evse.location_id, model.last_updated)
     return StoreResult(evse, created=False)
 
 
@@ -191,10 +195,8 @@ def connector_patch(
 ) -> StoreResult[Connector]:
     """Apply a partial update (e.g. tariff_ids) to a Connector; EVSE and Location follow."""
     moment = parse_datetime(patch_last_updated(patch))
-    partner_party_check(partner=partner, country_code=country_code, party_id=party_id)
     same_id("id", connector_id, patch.get("id"))
-    location = _location_required(country_code, party_id, location_id)
-    evse = evse_get(location=location, evse_uid=evse_uid)
+    evse = _evse_locked(partner, country_code, party_id, location_id, evse_uid)
     connector = connector_get(evse=evse, connector_id=connector_id)
     merged = merge_object(connector_object(connector), patch)
     model = ocpi_validate(ocpi.Connector, merged)
@@ -202,8 +204,43 @@ def connector_patch(
         return StoreResult(connector, created=False, stale=True)
     _connector_save(evse, connector, model, merged)
     last_updated_bump(EVSE, evse.pk, model.last_updated)
-    last_updated_bump(Location, location.pk, model.last_updated)
+    last_updated_bump(Location, evse.location_id, model.last_updated)
     return StoreResult(connector, created=False)
+
+
+def _evse_locked(
+    partner: Partner, country_code: str, party_id: str, location_id: str, evse_uid: str
+) -> EVSE:
+    """The partner's stored EVSE with its Location, the EVSE row locked. One query.
+
+    An existing object is the caller's when it stored it (Location.partner); a party that is
+    not the caller's finds nothing here (404), like a missing object.
+    """
+    evse = (
+        EVSE.objects.select_related("location")
+        .select_for_update(of=("self",))
+        .filter(
+            location__country_code=country_code.upper(),
+            location__party_id=party_id.upper(),
+            location__ocpi_id__iexact=location_id,
+            location__partner=partner,
+            uid__iexact=evse_uid,
+        )
+        .first()
+    )
+    if evse is None:
+        known = Location.objects.filter(
+            country_code=country_code.upper(),
+            party_id=party_id.upper(),
+            ocpi_id__iexact=location_id,
+            partner=partner,
+        ).exists()
+        if not known:
+            raise OcpiError.not_found(
+                f"Unknown Location {location_id}.", StatusCode.UNKNOWN_LOCATION
+            )
+        raise OcpiError.not_found(f"Unknown EVSE {evse_uid} in Location {location_id}.")
+    return evse
 
 
 def _location_locked(country_code: str, party_id: str, location_id: str) -> Location | None:

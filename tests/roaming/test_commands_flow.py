@@ -3,8 +3,6 @@ START_SESSION -> CommandResult on our callback -> Session pushed and updated -> 
 -> Session completed -> CDR posted and stored once; timeouts; a START that timed out but
 started a session anyway."""
 
-import importlib.util
-
 import pytest
 from django.utils import timezone
 
@@ -17,14 +15,9 @@ from tests.roaming.factories import TokenFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BILLING = importlib.util.find_spec("billing.selectors") is not None
-needs_billing = pytest.mark.skipif(
-    not BILLING, reason="needs billing.selectors.charging_eligibility_get (branch payments)"
-)
-
 
 def usable_card(user):
-    """A saved card: what billing's eligibility rule asks for (branch payments)."""
+    """A saved card: what billing's eligibility rule asks for."""
     from billing.models import PaymentMethod
 
     PaymentMethod.objects.create(
@@ -47,8 +40,7 @@ def network(registered, simulator):
 @pytest.fixture
 def token(db):
     token = TokenFactory()
-    if BILLING:
-        usable_card(token.user)
+    usable_card(token.user)
     return token
 
 
@@ -78,7 +70,6 @@ def start(token):
     return command, evse
 
 
-@needs_billing
 def test_a_session_started_from_the_app_runs_stops_and_is_billed_once(network, simulator, token):
     simulator.configure(duplicate_cdr_posts=True)
 
@@ -124,7 +115,6 @@ def test_a_session_started_from_the_app_runs_stops_and_is_billed_once(network, s
     assert CDR.objects.filter(ocpi_id=cdr.ocpi_id).count() == 1
 
 
-@needs_billing
 def test_a_result_that_never_comes_times_out(network, simulator, token, settings):
     simulator.configure(command_result="NONE", command_timeout=1)
     settings.OCPI_COMMAND_GRACE_SECONDS = 0
@@ -140,7 +130,6 @@ def test_a_result_that_never_comes_times_out(network, simulator, token, settings
     assert commands_expire() == 0  # safe to run twice
 
 
-@needs_billing
 def test_a_start_that_timed_out_but_started_a_session_is_matched_to_it(
     network, simulator, token, settings
 ):
@@ -156,7 +145,6 @@ def test_a_start_that_timed_out_but_started_a_session_is_matched_to_it(
     assert linked.session.authorization_reference == command.authorization_reference
 
 
-@needs_billing
 def test_a_result_arriving_before_the_answer_is_kept(network, simulator, token):
     simulator.configure(command_result_delay=0)
 
@@ -168,7 +156,6 @@ def test_a_result_arriving_before_the_answer_is_kept(network, simulator, token):
     assert final.response_result == "ACCEPTED"
 
 
-@needs_billing
 @pytest.mark.parametrize(
     ("result", "status"),
     [("EVSE_OCCUPIED", "failed"), ("REJECTED", "rejected"), ("TIMEOUT", "timeout")],
@@ -184,7 +171,6 @@ def test_a_charge_point_saying_no_is_recorded(network, simulator, token, result,
     assert not Session.objects.exists()
 
 
-@needs_billing
 @pytest.mark.parametrize(
     ("fault", "status", "message"),
     [

@@ -1,13 +1,15 @@
 """Locations receiver: the CPO pushes Locations, EVSEs and Connectors; we store and serve them."""
 
 import copy
+import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from roaming.models import EVSE, Connector, Location
-from tests.roaming.conftest import BASE, example
+from tests.roaming.conftest import BASE, OcpiClient, example
 
 LOCATION_EXAMPLES = [
     "location_example",
@@ -267,3 +269,34 @@ def test_responses_carry_request_ids_and_routing_headers(ocpi):
     assert (response["OCPI-from-country-code"], response["OCPI-from-party-id"]) == ("NL", "EMS")
     assert (response["OCPI-to-country-code"], response["OCPI-to-party-id"]) == ("BE", "BEC")
     assert response.json()["timestamp"].endswith("Z")
+
+
+def test_evse_status_patch_is_a_handful_of_queries(ocpi, django_assert_max_num_queries):
+    """The hot path (>= 200/s in bench_roaming): auth, one locking read, two updates."""
+    data = example("location_example")
+    ocpi.put(location_url(data), data)
+    patch = {"status": "CHARGING", "last_updated": "2030-01-01T00:00:00Z"}
+    with django_assert_max_num_queries(6):
+        assert ocpi.patch(location_url(data, "3256"), patch).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_puts_of_a_new_location_store_it_once(cpo):
+    data = example("location_example")
+    statuses = []
+
+    def put() -> None:
+        try:
+            statuses.append(OcpiClient(cpo.plain_token).put(location_url(data), data).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=put) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200, 200, 200, 200, 201]
+    assert Location.objects.count() == 1
+    assert EVSE.objects.count() == 2
+    assert Connector.objects.count() == 3

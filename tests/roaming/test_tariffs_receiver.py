@@ -137,3 +137,13 @@ def test_tariff_version_at_a_time_before_any_is_none(ocpi):
         )
         is None
     )
+
+
+def test_a_tariff_the_pricing_engine_cannot_price_is_refused_on_arrival(ocpi):
+    data = copy.deepcopy(example("tariff_1_simple_2hour"))
+    data["elements"][0]["price_components"][0]["price"] = -2.0
+    response = ocpi.put(tariff_url(data), data)
+    assert response.status_code == 400
+    assert response.json()["status_code"] == 2001
+    assert "elements[0].price_components[0].price" in response.json()["status_message"]
+    assert not Tariff.objects.exists()

@@ -1,7 +1,6 @@
 """Tokens sender: our drivers' tokens for CPOs (paged list) and real-time authorisation."""
 
 import copy
-import importlib.util
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -14,13 +13,9 @@ from roaming.models import TokenAuthorization
 from roaming.ocpi.pagination import next_page_url
 from roaming.ocpi.tokens import AuthorizationInfo
 from roaming.ocpi.tokens import Token as OcpiToken
+from tests.billing.factories import PaymentFactory, PaymentMethodFactory
 from tests.roaming.conftest import BASE, example
 from tests.roaming.factories import TokenFactory
-
-BILLING = importlib.util.find_spec("billing.selectors") is not None
-needs_billing = pytest.mark.skipif(
-    not BILLING, reason="needs billing.selectors.charging_eligibility_get (branch payments)"
-)
 
 
 def served(ocpi, **query):
@@ -191,53 +186,65 @@ def test_malformed_location_references_are_refused(ocpi):
     assert not TokenAuthorization.objects.exists()
 
 
-@pytest.mark.skipif(BILLING, reason="billing is installed: the real rule answers")
-def test_without_billing_an_eligible_token_is_not_allowed_on_a_guess(ocpi):
-    """The payment check is billing's (branch payments). Until it is merged, a token that passes
-    every other check gets OCPI 3000 (server error), never ALLOWED by default."""
-    token = TokenFactory()
-    response = authorize(ocpi, token.uid)
-    assert response.json()["status_code"] == 3000
-    assert "data" not in response.json()
-
-
-@needs_billing
 def test_allowed_for_a_driver_with_a_usable_card(ocpi):
-    from billing.models import PaymentMethod
-
     token = TokenFactory()
-    PaymentMethod.objects.create(
-        user=token.user,
-        stripe_id="pm_1",
-        last4="4242",
-        exp_month=12,
-        exp_year=timezone.now().year + 2,
-        is_default=True,
-    )
-    location = example("location_example")
-    ocpi.put(f"{BASE}/locations/BE/BEC/LOC1", location)
+    PaymentMethodFactory(user=token.user)
+    ocpi.put(f"{BASE}/locations/BE/BEC/LOC1", example("location_example"))
     body = {"location_id": "LOC1", "evse_uids": ["3256", "9999"]}
-    info = authorize(ocpi, token.uid, body, type="RFID").json()["data"]
+    response = authorize(ocpi, token.uid, body, type="RFID")
+    assert response.status_code == 200
+    info = response.json()["data"]
+    AuthorizationInfo.model_validate(info)
     assert info["allowed"] == "ALLOWED"
-    assert info["location"] == {"location_id": "LOC1", "evse_uids": ["3256"]}
-    assert (
-        info["authorization_reference"] == TokenAuthorization.objects.get().authorization_reference
-    )
+    assert info["location"] == {"location_id": "LOC1", "evse_uids": ["3256"]}  # known EVSEs only
+    reference = TokenAuthorization.objects.get().authorization_reference
+    assert info["authorization_reference"] == reference
     assert info["token"]["uid"] == token.uid
+    assert "info" not in info
 
 
-@needs_billing
+def test_allowed_without_location_references(ocpi):
+    token = TokenFactory()
+    PaymentMethodFactory(user=token.user)
+    info = authorize(ocpi, token.uid).json()["data"]
+    assert info["allowed"] == "ALLOWED"
+    assert "location" not in info
+
+
+def test_allowed_at_an_unpublished_location_listing_the_token(ocpi):
+    location = example("location_example_uc4_limited_visibility")
+    ocpi.put(f"{BASE}/locations/NL/ALL/{location['id']}", location)
+    token = TokenFactory(uid="12345678905880", type="RFID")  # in its publish_allowed_to
+    PaymentMethodFactory(user=token.user)
+    info = authorize(ocpi, token.uid, {"location_id": location["id"]}).json()["data"]
+    assert info["allowed"] == "ALLOWED"
+
+
 def test_no_credit_without_a_usable_card(ocpi):
     token = TokenFactory()
+    PaymentMethodFactory(user=token.user, exp_year=2020)  # expired card
     info = authorize(ocpi, token.uid).json()["data"]
     assert info["allowed"] == "NO_CREDIT"
     assert "payment card" in info["info"]["text"]
+    assert "authorization_reference" not in info
+
+
+def test_no_credit_with_unpaid_payments(ocpi, settings):
+    settings.BILLING_UNPAID_LIMIT_COUNT = 1
+    token = TokenFactory()
+    PaymentMethodFactory(user=token.user)
+    PaymentFactory(user=token.user, state="failed")
+    info = authorize(ocpi, token.uid).json()["data"]
+    assert info["allowed"] == "NO_CREDIT"
+    assert "open payments" in info["info"]["text"]
 
 
 def test_authorize_is_a_handful_of_queries(ocpi, django_assert_max_num_queries):
-    token = TokenFactory(valid=False)
-    with django_assert_max_num_queries(6):
-        assert authorize(ocpi, token.uid).status_code == 200
+    """Auth, the token with its driver, billing's two indexed reads, the record: the CPO waits."""
+    token = TokenFactory()
+    PaymentMethodFactory(user=token.user)
+    with django_assert_max_num_queries(7):
+        assert authorize(ocpi, token.uid).json()["data"]["allowed"] == "ALLOWED"
 
 
 def test_example_token_list_is_what_a_cpo_reads_back(ocpi, settings, driver):

@@ -1,0 +1,120 @@
+"""From a session's priced lines to its PriceBreakdown: step_size, costs, totals, bounds."""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, Decimal
+from operator import itemgetter
+from typing import Any
+
+from .breakdown import PriceBreakdown
+from .compiled import CATEGORIES, FIXED, RESERVED
+from .localtime import HOUR
+from .model import ENERGY, FLAT, PARKING_TIME, TIME, Price, Tariff
+from .money import denoise
+
+ZERO = Decimal(0)
+_HOUR = Decimal(HOUR)
+_SECONDS_PER_HOUR = Decimal(3600)
+_WH_PER_KWH = Decimal(1000)
+_START_OF_LINE = itemgetter(4)
+_NOTHING = Price(ZERO, ZERO)  # a category without lines
+
+
+def breakdown_build(
+    tariff: Tariff,
+    lines: list[list[Any]],
+    *,
+    start: int,
+    end: int,
+    total_energy: Decimal,
+    total_parking_time: Decimal,
+    notes: list[str],
+) -> PriceBreakdown:
+    """The exact breakdown of a session's lines ([dimension, component, reservation,
+    period_index, start, end, quantity]): step_size, costs, totals, min/max price."""
+    # Chronological (stable: a FLAT line comes first at its instant): step_size looks at
+    # the last line.
+    lines.sort(key=_START_OF_LINE)
+    billed = [line[6] if line[6] > 0 else ZERO for line in lines]
+    _apply_step_sizes(lines, billed)
+    totals = {key: [ZERO, ZERO] for key in CATEGORIES}
+    rows = []
+    for line, quantity in zip(lines, billed, strict=True):
+        component = line[1]
+        excl = quantity * component.price
+        factor = component.incl_factor
+        incl = excl if factor is None else excl * factor
+        total = totals[component.category]
+        total[0] += excl
+        total[1] += incl
+        rows.append((line, quantity, excl, incl))
+    excl = incl = ZERO
+    for total in totals.values():
+        excl += total[0]
+        incl += total[1]
+    minimum = maximum = None
+    if tariff.min_price is not None:
+        excl, incl, minimum = _bound(excl, incl, tariff.min_price, max)
+    if tariff.max_price is not None:
+        excl, incl, maximum = _bound(excl, incl, tariff.max_price, min)
+    return PriceBreakdown._make(
+        tariff.currency,
+        Price(excl, incl),
+        _price(totals[FIXED]),
+        total_energy,
+        _price(totals[ENERGY]),
+        Decimal(end - start) / _HOUR,
+        _price(totals[TIME]),
+        total_parking_time,
+        _price(totals[PARKING_TIME]),
+        _price(totals[RESERVED]),
+        tuple(rows),
+        minimum,
+        maximum,
+        tuple(notes),
+        False,
+    )
+
+
+def _price(total: list[Decimal]) -> Price:
+    excl, incl = total
+    return _NOTHING if excl is ZERO and incl is ZERO else Price(excl, incl)
+
+
+def _apply_step_sizes(lines: list[list[Any]], billed: list[Decimal]) -> None:
+    """step_size once per group: ENERGY; TIME and PARKING_TIME; reservation TIME. The group's
+    last billable line decides: its dimension's session total is rounded up with its
+    component's step, and the difference is added to it (so with parking last, parking is
+    rounded and charging time is not)."""
+    totals: dict[str, Decimal] = {}
+    last: dict[Any, int] = {}
+    for position, line in enumerate(lines):
+        quantity = billed[position]
+        dimension = line[0]
+        if not quantity or dimension == FLAT:
+            continue
+        key = RESERVED if line[2] else dimension  # reservations price TIME only
+        totals[key] = totals.get(key, ZERO) + quantity
+        last[ENERGY if dimension == ENERGY else line[2]] = position
+    for position in last.values():
+        line = lines[position]
+        total = totals[RESERVED if line[2] else line[0]]
+        unit = _WH_PER_KWH if line[0] == ENERGY else _SECONDS_PER_HOUR
+        step = line[1].step_size
+        steps = denoise(total * unit / step).to_integral_value(ROUND_CEILING)
+        billed[position] += steps * step / unit - total
+
+
+def _bound(excl: Decimal, incl: Decimal, bound: Price, pick) -> tuple[Decimal, Decimal, Any]:
+    """Apply min_price (pick=max) or max_price (pick=min) to excl. and incl. VAT separately.
+    Without an incl_vat bound, the incl. VAT total moves in proportion to the excl. total."""
+    new_excl = pick(excl, bound.excl_vat)
+    if bound.incl_vat is not None:
+        new_incl = pick(incl, bound.incl_vat)
+    elif new_excl == excl:
+        new_incl = incl
+    else:
+        new_incl = incl * new_excl / excl if excl else new_excl
+    if new_excl == excl and new_incl == incl:
+        return excl, incl, None
+    return new_excl, new_incl, Price(new_excl - excl, new_incl - incl)
