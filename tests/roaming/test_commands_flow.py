@@ -10,6 +10,7 @@ from roaming.commands import command_start_session, command_stop_session, comman
 from roaming.models import CDR, EVSE, Command, Session
 from roaming.services.pulls import partner_pull, partner_pull_all
 from roaming.tasks import expire_commands
+from tariffs.pricing import cdr_price, tariff_parse
 from tests.roaming.cpo import wait_until
 from tests.roaming.factories import TokenFactory
 
@@ -107,6 +108,12 @@ def test_a_session_started_from_the_app_runs_stops_and_is_billed_once(network, s
     assert CDR.objects.count() == 1
     assert cdr.total_energy == ended.kwh
     assert cdr.token == token
+    # The CPO priced it with its tariff as our engine prices it.
+    repriced = cdr_price(
+        tariff_parse(cdr.raw["tariffs"][0]), cdr.raw, time_zone=cdr.location.time_zone
+    ).rounded()
+    assert repriced.total_cost.excl_vat == cdr.total_cost_excl_vat
+    assert repriced.total_cost.incl_vat == cdr.total_cost_incl_vat
     wait_until(lambda: EVSE.objects.get(pk=evse.pk).status == "AVAILABLE", what="EVSE free")
     # Pulled later, the same CDR is the same CDR (only the 12 older ones are new to us).
     run = partner_pull(partner=network, module="cdrs", full=True)
