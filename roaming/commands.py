@@ -76,6 +76,8 @@ def command_start_session(
         raise CommandRefused("This charging location is not available.")
     evse, connector_id = _start_place(location, evse_uid, connector_id)
     _commands_url(location.partner)
+    if _start_on_its_way(token, location, evse):
+        raise CommandRefused("A start is already on its way to this charger; wait a moment.")
     eligibility = token_charging_eligibility(token=token, location=location)
     if eligibility.allowed != AllowedType.ALLOWED:
         raise CommandRefused(REFUSALS.get(eligibility.allowed, "Charging is not allowed."))
@@ -154,6 +156,21 @@ def commands_expire() -> int:
     if count:
         logger.info("%s commands timed out", count)
     return count
+
+
+def _start_on_its_way(token: Token, location: Location, evse: EVSE | None) -> bool:
+    """A START of this token at this charger that is still waiting for its outcome (a double
+    tap must not start two sessions)."""
+    waiting = Command.objects.filter(
+        kind=CommandType.START_SESSION,
+        token=token,
+        status__in=OPEN_STATUSES,
+        expires_at__gt=timezone.now(),
+        request__location_id=location.ocpi_id,
+    )
+    if evse is not None:
+        waiting = waiting.filter(request__evse_uid=evse.uid)
+    return waiting.exists()
 
 
 def _may_send_commands(user: User) -> bool:

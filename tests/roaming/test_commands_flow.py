@@ -6,7 +6,12 @@ started a session anyway."""
 import pytest
 from django.utils import timezone
 
-from roaming.commands import command_start_session, command_stop_session, commands_expire
+from roaming.commands import (
+    CommandRefused,
+    command_start_session,
+    command_stop_session,
+    commands_expire,
+)
 from roaming.models import CDR, EVSE, Command, Session
 from roaming.services.pulls import partner_pull, partner_pull_all
 from roaming.tasks import expire_commands
@@ -120,6 +125,22 @@ def test_a_session_started_from_the_app_runs_stops_and_is_billed_once(network, s
     assert run.objects_received == 13
     assert run.objects_stored == 12
     assert CDR.objects.filter(ocpi_id=cdr.ocpi_id).count() == 1
+
+
+def test_a_double_tap_does_not_send_a_second_start(network, simulator, token):
+    simulator.configure(command_result="NONE")
+    command, evse = start(token)
+
+    with pytest.raises(CommandRefused, match="already on its way"):
+        command_start_session(
+            driver=token.user,
+            token=token,
+            location=evse.location,
+            evse_uid=evse.uid,
+            connector_id=command.request["connector_id"],
+        )
+    assert Command.objects.count() == 1
+    assert len(simulator.requests("commands")) == 1
 
 
 def test_a_result_that_never_comes_times_out(network, simulator, token, settings):
