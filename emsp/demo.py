@@ -1,14 +1,19 @@
-"""Demo data for `make run`: accounts to log in with (and, from other apps, a simulated CPO)."""
+"""Demo data for `make run`: accounts to log in with, and a simulated CPO to roam with."""
 
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 
 from drivers.models import User
 from drivers.selectors import driver_profile_get
 from drivers.services import driver_profile_update
+from roaming.models import SyncRun
+from roaming.ocpi.auth import credentials_token_new
+from roaming.services.pulls import partner_pull_all
+from roaming.services.registration import Registration, partner_register
 
 
 @dataclass(frozen=True)
@@ -62,3 +67,25 @@ def _user_ensure(account: DemoAccount) -> User:
         user=user, email=account.email, defaults={"verified": True, "primary": True}
     )
     return user
+
+
+# The demo CPO: our bundled simulator, registered and pulled once the server is up.
+
+DEMO_CPO_NAME = "SimCharge (demo CPO simulator)"
+
+
+def demo_cpo_token_a() -> str:
+    """The simulator's token A for `make run`: random once, then the same on every run (the
+    simulator restarts with an empty memory; we register with it again using this token)."""
+    path = settings.VAR_DIR / "simulator-token-a"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(credentials_token_new())
+    return path.read_text().strip()
+
+
+def demo_cpo_connect(*, versions_url: str, token_a: str) -> tuple[Registration, list[SyncRun]]:
+    """Register with the simulator (idempotent) and pull its tariffs and locations."""
+    registration = partner_register(versions_url=versions_url, token_a=token_a, name=DEMO_CPO_NAME)
+    runs = partner_pull_all(partner=registration.partner, modules=("tariffs", "locations"))
+    return registration, runs

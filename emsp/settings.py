@@ -335,6 +335,17 @@ MAP_TILE_ATTRIBUTION = os.environ.get(
 OCPI_COUNTRY_CODE = os.environ.get("OCPI_COUNTRY_CODE", "NL")
 OCPI_PARTY_ID = os.environ.get("OCPI_PARTY_ID", "EMS")
 OCPI_BUSINESS_NAME = os.environ.get("OCPI_BUSINESS_NAME", SITE_NAME)
+# OCPI calls we make: timeout per request, page size of pulls, how often beat pulls each
+# partner (incremental, and a full pull to catch what a CPO's last_updated missed), the overlap
+# of incremental windows (clock skew, in-flight writes at the CPO), the window of a full
+# Sessions pull (the CPO requires date_from), and how long past a command's timeout we wait.
+OCPI_TIMEOUT_SECONDS = float(os.environ.get("OCPI_TIMEOUT_SECONDS", "30"))
+OCPI_PULL_LIMIT = int(os.environ.get("OCPI_PULL_LIMIT", "500"))
+OCPI_PULL_INTERVAL_MINUTES = int(os.environ.get("OCPI_PULL_INTERVAL_MINUTES", "60"))
+OCPI_FULL_PULL_INTERVAL_HOURS = int(os.environ.get("OCPI_FULL_PULL_INTERVAL_HOURS", "24"))
+OCPI_PULL_OVERLAP_SECONDS = int(os.environ.get("OCPI_PULL_OVERLAP_SECONDS", "60"))
+OCPI_SESSIONS_PULL_DAYS = int(os.environ.get("OCPI_SESSIONS_PULL_DAYS", "30"))
+OCPI_COMMAND_GRACE_SECONDS = int(os.environ.get("OCPI_COMMAND_GRACE_SECONDS", "10"))
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from roaming.admin_registration import REGISTRATION_ACTIONS, registration_urls
 from roaming.models import (
     CDR,
     EVSE,
@@ -83,7 +84,11 @@ class PartnerAdmin(admin.ModelAdmin):
     )
     fields = ("name", "raw_token_header", *readonly_fields)
     inlines = (PartnerRoleInline, PartnerEndpointInline)
-    actions = ("suspend", "reconnect")
+    actions = ("suspend", "reconnect", *REGISTRATION_ACTIONS)
+    change_list_template = "admin/roaming/partner/change_list.html"
+
+    def get_urls(self) -> list:
+        return registration_urls(self) + super().get_urls()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Partner]:
         return super().get_queryset(request).prefetch_related("roles")
@@ -311,6 +316,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "mode",
         "status",
         "pages",
+        "objects_received",
         "objects_stored",
         "errors",
         "finished_at",

@@ -458,6 +458,17 @@ class SyncRun(models.Model):
     objects_stored = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
     error_log = models.JSONField(default=list, blank=True)
+    # Where an interrupted crawl stopped, so the next run resumes the same window there.
+    resume_url = models.TextField(blank=True, help_text=_("The next page to fetch."))
+    total_count = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("The partner's last X-Total-Count.")
+    )
+    objects_received = models.PositiveIntegerField(
+        default=0, help_text=_("Objects received in this window, earlier runs included.")
+    )
+    resumed_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ("-started_at",)

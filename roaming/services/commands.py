@@ -27,14 +27,14 @@ def command_result_record(
     """Store the Charge Point's result of a command we sent to this partner.
 
     A later result replaces an earlier one (a CPO may cancel a reservation it accepted); a
-    Command already linked to its Session stays succeeded.
+    START_SESSION already linked to the Session it started stays succeeded.
     """
     result = ocpi_validate(ocpi.CommandResult, data)
     command = _command_locked(partner, command_type, uid)
     command.result = result.result
     command.result_message = [message.to_json() for message in result.message]
     command.result_at = timezone.now()
-    if command.session_id is None:
+    if command.session_id is None or command.kind != CommandType.START_SESSION:
         command.status = RESULT_STATUS.get(result.result, Command.Status.FAILED)
     command.save(update_fields=["result", "result_message", "result_at", "status"])
     return command

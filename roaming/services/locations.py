@@ -6,11 +6,16 @@ child's change moves its parents' last_updated forward; EVSEs and Connectors are
 A PATCH is merged into the stored object and the result validated as a whole.
 """
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models.functions import Upper
+from django.utils import timezone
 
+from roaming.bulk import rows_insert, rows_update
 from roaming.models import EVSE, Connector, Location, Partner
 from roaming.ocpi import locations as ocpi
 from roaming.ocpi.enums import StatusCode
@@ -23,6 +28,7 @@ from roaming.selectors import (
     evse_get,
     evse_object,
     location_object,
+    partner_parties,
     partner_party_check,
 )
 from roaming.services.common import (
@@ -262,6 +268,14 @@ def _location_required(country_code: str, party_id: str, location_id: str) -> Lo
 def _location_save(
     location: Location, partner: Partner, model: ocpi.Location, raw: dict[str, Any]
 ) -> None:
+    _location_fill(location, partner, model, raw)
+    location.save()
+
+
+def _location_fill(
+    location: Location, partner: Partner, model: ocpi.Location, raw: dict[str, Any]
+) -> None:
+    """The one mapping of an OCPI Location onto our row (per-object and bulk writes)."""
     location.partner = partner
     location.publish = model.publish
     location.name = model.name or ""
@@ -280,7 +294,6 @@ def _location_save(
     location.charging_when_closed = model.charging_when_closed
     location.raw = raw
     location.last_updated = model.last_updated
-    location.save()
 
 
 def _evse_save(
@@ -295,16 +308,7 @@ def _evse_save(
     """Write an EVSE (new or existing) and, unless told otherwise, its Connectors."""
     if evse is None:
         evse = EVSE(location=location, uid=model.uid)
-    evse.evse_id = model.evse_id or ""
-    evse.status = model.status
-    evse.capabilities = [str(capability) for capability in model.capabilities]
-    evse.floor_level = model.floor_level or ""
-    evse.physical_reference = model.physical_reference or ""
-    evse.latitude = Decimal(model.coordinates.latitude) if model.coordinates else None
-    evse.longitude = Decimal(model.coordinates.longitude) if model.coordinates else None
-    evse.parking_restrictions = [str(item) for item in model.parking_restrictions]
-    evse.raw = without(data, "connectors")
-    evse.last_updated = model.last_updated
+    _evse_fill(evse, model, data)
     evse.save()
     if with_connectors:
         if connectors is None:
@@ -319,11 +323,32 @@ def _evse_save(
     return evse
 
 
+def _evse_fill(evse: EVSE, model: ocpi.EVSE, data: dict[str, Any]) -> None:
+    """The one mapping of an OCPI EVSE (without its Connectors) onto our row."""
+    evse.evse_id = model.evse_id or ""
+    evse.status = model.status
+    evse.capabilities = [str(capability) for capability in model.capabilities]
+    evse.floor_level = model.floor_level or ""
+    evse.physical_reference = model.physical_reference or ""
+    evse.latitude = Decimal(model.coordinates.latitude) if model.coordinates else None
+    evse.longitude = Decimal(model.coordinates.longitude) if model.coordinates else None
+    evse.parking_restrictions = [str(item) for item in model.parking_restrictions]
+    evse.raw = without(data, "connectors")
+    evse.last_updated = model.last_updated
+
+
 def _connector_save(
     evse: EVSE, connector: Connector | None, model: ocpi.Connector, data: dict[str, Any]
 ) -> Connector:
     if connector is None:
         connector = Connector(evse=evse, ocpi_id=model.id)
+    _connector_fill(connector, model, data)
+    connector.save()
+    return connector
+
+
+def _connector_fill(connector: Connector, model: ocpi.Connector, data: dict[str, Any]) -> None:
+    """The one mapping of an OCPI Connector onto our row."""
     connector.standard = model.standard
     connector.format = model.format
     connector.power_type = model.power_type
@@ -334,5 +359,163 @@ def _connector_save(
     connector.terms_and_conditions = model.terms_and_conditions or ""
     connector.raw = data
     connector.last_updated = model.last_updated
-    connector.save()
-    return connector
+
+
+# Bulk: a page of a pull (hundreds of Locations) in a few queries, same rules as location_put.
+
+LOCATION_FIELDS = (
+    "partner", "publish", "name", "address", "city", "postal_code", "state", "country",
+    "latitude", "longitude", "time_zone", "operator_name", "parking_type", "facilities",
+    "opening_times", "charging_when_closed", "raw", "last_updated", "updated_at",
+)  # fmt: skip
+EVSE_FIELDS = (
+    "evse_id", "status", "capabilities", "floor_level", "physical_reference", "latitude",
+    "longitude", "parking_restrictions", "raw", "last_updated", "updated_at",
+)  # fmt: skip
+CONNECTOR_FIELDS = (
+    "standard", "format", "power_type", "max_voltage", "max_amperage", "max_electric_power",
+    "tariff_ids", "terms_and_conditions", "raw", "last_updated", "updated_at",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What a bulk write did: objects `stored` (created or changed), `unchanged` (same as
+    stored), `stale` (older than stored: ignored), and per-object `errors` (skipped)."""
+
+    stored: int
+    unchanged: int
+    stale: int
+    errors: list[dict[str, str]]
+
+
+@transaction.atomic
+def location_bulk_put(*, partner: Partner, items: list[Any]) -> BulkResult:
+    """Store many full Locations, as `location_put` would one by one: each is validated and
+    must belong to the partner (else it is skipped with an error); a Location older than the
+    stored one is ignored; an EVSE or Connector is written when not older than the stored one
+    and never deleted. Rows are locked like the per-object path, so pushes arriving meanwhile
+    are serialised with the page."""
+    parties = partner_parties(partner=partner)
+    incoming: dict[tuple[str, str, str], tuple[ocpi.Location, dict[str, Any]]] = {}
+    errors = []
+    for index, data in enumerate(items):
+        try:
+            model = ocpi_validate(ocpi.Location, data)
+            partner_party_check(
+                partner=partner,
+                country_code=model.country_code,
+                party_id=model.party_id,
+                parties=parties,
+            )
+        except OcpiError as error:
+            name = data.get("id") if isinstance(data, dict) else None
+            errors.append({"object": str(name or f"#{index}"), "error": error.message})
+            continue
+        key = (model.country_code.upper(), model.party_id.upper(), model.id.upper())
+        if key not in incoming or model.last_updated >= incoming[key][0].last_updated:
+            incoming[key] = (model, data)
+    stored_rows = _locations_for_update(incoming)
+    stale = unchanged = 0
+    writes = []
+    for key, (model, data) in incoming.items():
+        location = stored_rows.get(key)
+        if location is not None and model.last_updated < location.last_updated:
+            stale += 1
+            continue
+        if location is None:
+            location = Location(country_code=key[0], party_id=key[1], ocpi_id=model.id)
+        writes.append((location, model, data))
+    changed = _bulk_write(
+        Location,
+        [(row, lambda r, m=m, d=d: _location_fill(r, partner, m, without(d, "evses")))
+         for row, m, d in writes],
+        LOCATION_FIELDS,
+    )  # fmt: skip
+    evse_writes = _children(
+        EVSE, writes, "location", lambda m: m.evses, lambda d: d.get("evses") or [], "uid"
+    )
+    _bulk_write(
+        EVSE, [(row, lambda r, m=m, d=d: _evse_fill(r, m, d)) for row, m, d in evse_writes],
+        EVSE_FIELDS,
+    )  # fmt: skip
+    connector_writes = _children(
+        Connector, evse_writes, "evse", lambda m: m.connectors, lambda d: d["connectors"], "id"
+    )
+    _bulk_write(
+        Connector,
+        [(row, lambda r, m=m, d=d: _connector_fill(r, m, d)) for row, m, d in connector_writes],
+        CONNECTOR_FIELDS,
+    )
+    unchanged = len(writes) - changed
+    return BulkResult(stored=changed, unchanged=unchanged, stale=stale, errors=errors)
+
+
+def _locations_for_update(keys: Iterable[tuple[str, str, str]]) -> dict[tuple, Location]:
+    """The stored Locations for these keys, locked (in pk order: no deadlocks)."""
+    by_party: dict[tuple[str, str], list[str]] = {}
+    for country_code, party_id, location_id in keys:
+        by_party.setdefault((country_code, party_id), []).append(location_id)
+    found = {}
+    for (country_code, party_id), ids in by_party.items():
+        rows = (
+            Location.objects.select_for_update()
+            .annotate(key=Upper("ocpi_id"))
+            .filter(country_code=country_code, party_id=party_id, key__in=ids)
+            .order_by("pk")
+        )
+        for row in rows:
+            found[(country_code, party_id, row.key)] = row
+    return found
+
+
+def _children(
+    model: type[models.Model],
+    parents: list[tuple[models.Model, Any, dict[str, Any]]],
+    parent_field: str,
+    models_of: Callable[[Any], list[Any]],
+    data_of: Callable[[dict[str, Any]], list[Any]],
+    key_field: str,
+) -> list[tuple[models.Model, Any, dict[str, Any]]]:
+    """The child rows (EVSEs of Locations, Connectors of EVSEs) to write: new ones, and
+    stored ones the incoming object is not older than."""
+    id_field = "uid" if model is EVSE else "ocpi_id"
+    stored = {
+        (getattr(row, f"{parent_field}_id"), getattr(row, id_field).upper()): row
+        for row in model.objects.filter(**{f"{parent_field}__in": [p.pk for p, _, _ in parents]})
+    }
+    writes = []
+    for parent, parent_model, parent_data in parents:
+        for child_model, child_data in zip(
+            models_of(parent_model), data_of(parent_data), strict=True
+        ):
+            key = getattr(child_model, key_field)
+            row = stored.get((parent.pk, key.upper()))
+            if row is not None and child_model.last_updated < row.last_updated:
+                continue
+            if row is None:
+                row = model(**{f"{parent_field}_id": parent.pk, id_field: key})
+            writes.append((row, child_model, child_data))
+    return writes
+
+
+def _bulk_write(
+    model: type[models.Model],
+    rows: list[tuple[models.Model, Callable[[models.Model], None]]],
+    fields: tuple[str, ...],
+) -> int:
+    """Fill each row; insert the new ones, update the stored ones that changed. Returns how
+    many were written."""
+    moment = timezone.now()
+    new, changed = [], []
+    for row, fill in rows:
+        before = None if row.pk is None else (row.raw, row.last_updated)
+        fill(row)
+        if before is None:
+            new.append(row)
+        elif before != (row.raw, row.last_updated):
+            row.updated_at = moment
+            changed.append(row)
+    rows_insert(model, new)
+    rows_update(model, changed, fields)
+    return len(new) + len(changed)

@@ -32,6 +32,7 @@ from roaming.ocpi.types import format_datetime
 from roaming.ocpi.versions import VersionDetails, highest_common_version
 from roaming.selectors import ocpi_url, our_party
 from roaming.services.common import ocpi_validate
+from roaming.services.schedules import partner_pull_schedule_ensure
 
 logger = logging.getLogger(__name__)
 
@@ -115,8 +116,10 @@ def _credentials_exchange(*, partner: Partner, data: Any, registering: bool) -> 
     cpo_roles = [role for role in credentials.roles if role.role == Role.CPO]
     if not cpo_roles:
         raise OcpiError.invalid("Invalid or missing fields: roles: no CPO role; we are an EMSP.")
-    _roles_free_check(partner, credentials)
-    version_url, details = _their_endpoints(partner, credentials)
+    partner_roles_free_check(partner=partner, credentials=credentials)
+    version_url, details = partner_endpoints_fetch(
+        versions_url=credentials.url, token=credentials.token, raw_token=partner.raw_token_header
+    )
     token_c = credentials_token_new()
     with transaction.atomic():
         locked = Partner.objects.select_for_update().get(pk=partner.pk)
@@ -135,8 +138,9 @@ def _credentials_exchange(*, partner: Partner, data: Any, registering: bool) -> 
         if not locked.name or locked.name.startswith("Partner "):
             locked.name = cpo_roles[0].business_details.name
         locked.save()
-        _roles_replace(locked, credentials)
-        _endpoints_replace(locked, details)
+        partner_roles_replace(partner=locked, credentials=credentials)
+        partner_endpoints_replace(partner=locked, details=details)
+        transaction.on_commit(lambda: partner_pull_schedule_ensure(partner=locked))
     logger.info(
         "partner %s %s on OCPI %s",
         locked.pk,
@@ -146,7 +150,8 @@ def _credentials_exchange(*, partner: Partner, data: Any, registering: bool) -> 
     return credentials_ours(token=token_c)
 
 
-def _roles_free_check(partner: Partner, credentials: Credentials) -> None:
+def partner_roles_free_check(*, partner: Partner, credentials: Credentials) -> None:
+    """Refuse roles another partner already holds (OcpiError 2001)."""
     for role in credentials.roles:
         taken = (
             PartnerRole.objects.filter(
@@ -162,12 +167,19 @@ def _roles_free_check(partner: Partner, credentials: Credentials) -> None:
             )
 
 
-def _their_endpoints(partner: Partner, credentials: Credentials) -> tuple[str, VersionDetails]:
-    """GET their versions and the details of the highest common version, with their token B."""
-    raw = partner.raw_token_header
+def partner_endpoints_fetch(
+    *, versions_url: str, token: str, raw_token: bool = False
+) -> tuple[str, VersionDetails]:
+    """GET their versions and the details of the highest common version, with their token.
+
+    Used by both registrations (theirs with their token B, ours with their token A). Raises
+    OcpiError with 3001 (their API unusable), 3002 (no common version) or 3003 (endpoints we
+    need are missing).
+    """
+    raw = raw_token
     try:
         versions = versions_get(
-            credentials.url, token=credentials.token, raw_token=raw, timeout=REGISTRATION_TIMEOUT
+            versions_url, token=token, raw_token=raw, timeout=REGISTRATION_TIMEOUT
         )
         chosen = highest_common_version(versions)
         if chosen is None:
@@ -178,7 +190,7 @@ def _their_endpoints(partner: Partner, credentials: Credentials) -> tuple[str, V
                 http_status=200,
             )
         details = version_details_get(
-            chosen.url, token=credentials.token, raw_token=raw, timeout=REGISTRATION_TIMEOUT
+            chosen.url, token=token, raw_token=raw, timeout=REGISTRATION_TIMEOUT
         )
     except OcpiRequestError as error:
         raise OcpiError(
@@ -203,7 +215,7 @@ def _their_endpoints(partner: Partner, credentials: Credentials) -> tuple[str, V
     return chosen.url, details
 
 
-def _roles_replace(partner: Partner, credentials: Credentials) -> None:
+def partner_roles_replace(*, partner: Partner, credentials: Credentials) -> None:
     partner.roles.all().delete()
     PartnerRole.objects.bulk_create(
         PartnerRole(
@@ -218,7 +230,7 @@ def _roles_replace(partner: Partner, credentials: Credentials) -> None:
     )
 
 
-def _endpoints_replace(partner: Partner, details: VersionDetails) -> None:
+def partner_endpoints_replace(*, partner: Partner, details: VersionDetails) -> None:
     partner.endpoints.all().delete()
     unique = {(endpoint.identifier, endpoint.role): endpoint for endpoint in details.endpoints}
     PartnerEndpoint.objects.bulk_create(

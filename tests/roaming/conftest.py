@@ -6,6 +6,13 @@ import pytest
 from django.test import Client
 
 from roaming.ocpi.auth import authorization_header
+from tests.roaming.cpo import (  # noqa: F401  (fixtures: the CPO simulator)
+    emsp_live,
+    registered,
+    simulator,
+    simulator_process,
+    support,
+)
 from tests.roaming.factories import PartnerFactory
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"  # the spec's examples, verbatim

@@ -1,0 +1,3 @@
+from roaming.simulator.runner import main
+
+main()
