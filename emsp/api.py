@@ -118,6 +118,13 @@ class ApiAutoSchema(AutoSchema):
             schema["pattern"] = NO_NULL_CHARACTERS  # DRF's CharField refuses them
         return schema
 
+    def _insert_field_validators(self, field: Any, schema: dict) -> None:
+        super()._insert_field_validators(field, schema)
+        # drf-spectacular documents a blank-allowed string with a pattern as oneOf [pattern,
+        # empty string]; when the pattern accepts "" too, oneOf makes "" invalid: anyOf is meant.
+        if {"type": "string", "maxLength": 0} in schema.get("oneOf", []):
+            schema["anyOf"] = schema.pop("oneOf")
+
     def _error_statuses(self) -> list[tuple[str, str]]:
         statuses = []
         if self.method in ("POST", "PUT", "PATCH"):
