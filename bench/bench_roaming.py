@@ -1,20 +1,27 @@
-"""OCPI receiver speed over real HTTP: EVSE status PATCHes per second and their latency, and the
-latency of real-time token authorisation (the CPO waits for it at the charger).
+"""Roaming: pulls from a CPO (our simulator) into PostgreSQL, and our receivers over HTTP.
 
-A throwaway database (`bench_<name>`) gets one CPO with 40 Locations of 4 EVSEs; gunicorn serves
-the app (BENCH_ROAMING_WORKERS sync workers, default 4) and BENCH_ROAMING_CLIENTS client threads
-(default 16) send PATCH {status, last_updated} for BENCH_ROAMING_SECONDS (default 10) seconds,
-each thread on its own EVSEs with increasing last_updated, so every PATCH is a real write (EVSE
-row, then the Location's last_updated). Targets: >= 200 PATCH/s with p95 < 50 ms; authorise
-within 1 s.
+Pulls (each measured phase in a fresh child process, `python -m bench.bench_roaming PHASE`, so
+its peak RSS and CPU are its own; a database of its own beside DATABASE_URL, PostgreSQL only):
+- full pull of BENCH_ROAMING_LOCATIONS locations (default 20,000: ~60,000 EVSEs, ~120,000
+  connectors) at limit 500 into an empty database. Targets: under 60 s, under 400 MB;
+- the floor: fetching and parsing (OCPI schema validation) the same pages, storing nothing.
+  Goal: the full pull within 3x of it;
+- incremental pull after 1 % of the locations changed: target under 3 s.
+
+Receivers: a throwaway database (`bench_<name>`) gets one CPO with 40 Locations of 4 EVSEs;
+gunicorn serves the app (BENCH_ROAMING_WORKERS sync workers, default 4) and
+BENCH_ROAMING_CLIENTS client threads (default 16) send PATCH {status, last_updated} for
+BENCH_ROAMING_SECONDS (default 10) seconds, each thread on its own EVSEs with increasing
+last_updated, so every PATCH is a real write (EVSE row, then the Location's last_updated).
+Targets: >= 200 PATCH/s with p95 < 50 ms; authorise within 1 s.
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
 import logging
 import os
-import socket
+import resource
 import statistics
 import subprocess
 import sys
@@ -22,12 +29,211 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import dj_database_url
 import django
 import httpx
 
+from tests.processes import free_port, stop, wait_for_port
+
 ROOT = Path(__file__).resolve().parents[1]
-LOCATIONS, EVSES_PER_LOCATION = 40, 4
+LOCATIONS = int(os.environ.get("BENCH_ROAMING_LOCATIONS", "20000"))
+LIMIT = int(os.environ.get("BENCH_ROAMING_LIMIT", "500"))
+TOKEN_A = "bench-roaming-token-a"
+
+
+def _pulls() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return "Not measured: needs PostgreSQL (set DATABASE_URL).\n"
+    database = dict(dj_database_url.parse(url))
+    database["NAME"] = f"{database['NAME']}_bench_roaming"
+    bench_url = _url(database)
+    env = {
+        **os.environ,
+        "DATABASE_URL": bench_url,
+        "CELERY_BROKER_URL": "",
+        "DJANGO_DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    _database_recreate(database)
+    processes: list[subprocess.Popen] = []
+    try:
+        _check(subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT))
+        sim_port = free_port()
+        processes.append(_simulator(sim_port, env))
+        wait_for_port(sim_port, processes[0], timeout=120)
+        token = "bench-roaming-token-c"  # a pull-only peer: no handshake needed to pull
+        _admin(sim_port, "peers", {"token": token, "country_code": "NL", "party_id": "EMS"})
+        partner = _phase(env, "partner", str(sim_port), token)["partner"]
+        floor = _phase(env, "floor", str(partner))
+        full = _phase(env, "pull", str(partner), "full")
+        touched = max(1, LOCATIONS // 100)
+        _admin(sim_port, "locations/touch", {"count": touched})
+        incremental = _phase(env, "pull", str(partner), "incremental")
+    finally:
+        for process in processes:
+            stop(process)
+        _database_drop(database)
+    return _report(floor, full, incremental, touched)
+
+
+def _report(floor: dict, full: dict, incremental: dict, touched: int) -> str:
+    ratio = full["seconds"] / floor["seconds"] if floor["seconds"] else float("nan")
+    rows = [
+        ("Fetch and parse only (floor)", floor, "-"),
+        ("Full pull into PostgreSQL", full, "< 60 s, < 400 MB; within 3x of the floor"),
+        (f"Incremental pull, {touched} changed", incremental, "< 3 s"),
+    ]
+    lines = [
+        f"{LOCATIONS} locations, {full['evses']} EVSEs, {full['connectors']} connectors from the "
+        f"CPO simulator at limit {LIMIT}; {full['pages']} pages.",
+        "",
+        "| measurement | seconds | CPU seconds (puller) | objects | peak RSS | target |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, result, target in rows:
+        lines.append(
+            f"| {name} | {result['seconds']:.2f} | {result['cpu_seconds']:.2f} | "
+            f"{result['objects']} | {result['peak_rss_mb']:.0f} MB | {target} |"
+        )
+    lines += ["", f"Full pull / floor: {ratio:.1f}x.", ""]
+    return "\n".join(lines) + "\n"
+
+
+# -- the child phases -----------------------------------------------------------------------
+
+
+def _child(phase: str, *args: str) -> dict[str, Any]:
+    """One measured phase, in a child process with Django set up."""
+    from roaming.models import EVSE, Connector, Location, Partner
+
+    if phase == "partner":
+        return {"partner": _partner(port=int(args[0]), token=args[1]).pk}
+    partner = Partner.objects.get(pk=int(args[0]))
+    if phase == "floor":
+        return _floor(partner)
+    from roaming.services.pulls import partner_pull
+
+    started = time.perf_counter()
+    run = partner_pull(partner=partner, module="locations", full=args[1] == "full", limit=LIMIT)
+    seconds = time.perf_counter() - started
+    assert run.status == "succeeded", run.error_log
+    return {
+        "seconds": seconds,
+        "objects": run.objects_received,
+        "stored": run.objects_stored,
+        "pages": run.pages,
+        "locations": Location.objects.count(),
+        "evses": EVSE.objects.count(),
+        "connectors": Connector.objects.count(),
+    }
+
+
+def _partner(*, port: int, token: str) -> Any:
+    """The simulator as a connected partner that we pull from with `token`."""
+    from roaming.models import Partner, PartnerEndpoint, PartnerRole
+
+    base = f"http://127.0.0.1:{port}/ocpi/cpo"
+    partner = Partner.objects.create(
+        name="Bench CPO simulator", status="connected", token_b=token, versions_url=base
+    )
+    PartnerRole.objects.create(partner=partner, role="CPO", country_code="NL", party_id="SIM")
+    PartnerEndpoint.objects.create(
+        partner=partner, identifier="locations", role="SENDER", url=f"{base}/2.2.1/locations"
+    )
+    return partner
+
+
+def _floor(partner: Any) -> dict[str, Any]:
+    """Fetch and parse the pages a full pull reads, storing nothing."""
+    from django.utils import timezone
+
+    from roaming.ocpi.locations import Location as OcpiLocation
+    from roaming.ocpi.types import format_datetime
+    from roaming.outbound import partner_client, partner_endpoint_url
+
+    url = partner_endpoint_url(partner=partner, identifier="locations", role="SENDER")
+    started = time.perf_counter()
+    objects = pages = 0
+    date_to = format_datetime(timezone.now())
+    with partner_client(partner=partner) as client:
+        for page in client.crawl(url, module="locations", limit=LIMIT, params={"date_to": date_to}):
+            pages += 1
+            for item in page.items:
+                OcpiLocation.model_validate(item)
+                objects += 1
+    return {"seconds": time.perf_counter() - started, "objects": objects, "pages": pages}
+
+
+# -- processes and plumbing -----------------------------------------------------------------
+
+
+def _phase(env: dict[str, str], phase: str, *args: str) -> dict[str, Any]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.bench_roaming", phase, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+    )
+    output = process.stdout.read() if process.stdout else b""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"bench phase {phase} failed ({process.returncode})")
+    result = json.loads(output.decode().strip().splitlines()[-1])
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux: kilobytes
+
+    return result
+
+
+def _simulator(port: int, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "roaming.simulator", "--port", str(port),
+         "--locations", str(LOCATIONS), "--token-a", TOKEN_A, "--history", "0",
+         "--max-limit", str(max(LIMIT, 1000))],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _admin(port: int, action: str, body: dict[str, Any], timeout: float = 60) -> Any:
+    response = httpx.post(f"http://127.0.0.1:{port}/_sim/{action}", json=body, timeout=timeout)
+    response.raise_for_status()
+    return response.json()
+
+
+def _check(completed: subprocess.CompletedProcess) -> None:
+    if completed.returncode != 0:
+        raise RuntimeError(f"{completed.args} failed ({completed.returncode})")
+
+
+def _url(database: dict[str, Any]) -> str:
+    auth = database["USER"] + (f":{database['PASSWORD']}" if database.get("PASSWORD") else "")
+    return f"postgres://{auth}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
+
+
+def _admin_connection(database: dict[str, Any]):
+    import psycopg
+
+    return psycopg.connect(
+        _url({**database, "NAME": "postgres"}).replace("postgres://", "postgresql://", 1),
+        autocommit=True,
+    )
+
+
+def _database_recreate(database: dict[str, Any]) -> None:
+    _database_drop(database)
+    with _admin_connection(database) as connection:
+        connection.execute(f'CREATE DATABASE "{database["NAME"]}"')
+
+
+def _database_drop(database: dict[str, Any]) -> None:
+    with _admin_connection(database) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{database["NAME"]}" WITH (FORCE)')
+
+
+RECEIVER_LOCATIONS, EVSES_PER_LOCATION = 40, 4
 
 
 def _setup_database() -> tuple[str, object]:
@@ -63,7 +269,7 @@ def _seed() -> tuple[str, list[str], str]:
     )
     PartnerRole.objects.create(partner=partner, role="CPO", country_code="NL", party_id="BCH")
     paths = []
-    for number in range(LOCATIONS):
+    for number in range(RECEIVER_LOCATIONS):
         evses = [
             {
                 "uid": f"E{number}-{index}",
@@ -99,12 +305,6 @@ def _seed() -> tuple[str, list[str], str]:
     return token, paths, "BENCH0001"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _serve(database_url: str, port: int, workers: int) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
     process = subprocess.Popen(
@@ -112,13 +312,12 @@ def _serve(database_url: str, port: int, workers: int) -> subprocess.Popen:
          "--workers", str(workers), "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-            return process
-        time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("gunicorn did not start")
+    try:
+        wait_for_port(port, process, timeout=30)
+    except (RuntimeError, TimeoutError):
+        process.kill()
+        raise
+    return process
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -185,7 +384,7 @@ def _row(latencies: list[float]) -> str:
     return f"{median:.1f} | {_percentile(latencies, 0.95):.1f} | {_percentile(latencies, 0.99):.1f}"
 
 
-def run() -> str:
+def _receivers() -> str:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     seconds = float(os.environ.get("BENCH_ROAMING_SECONDS", "10"))
     clients = int(os.environ.get("BENCH_ROAMING_CLIENTS", "16"))
@@ -199,7 +398,7 @@ def run() -> str:
     try:
         token, paths, uid = _seed()
         connection.close()
-        port = _free_port()
+        port = free_port()
         server = _serve(database_url, port, workers)
         base = f"http://127.0.0.1:{port}"
         headers = {"Authorization": authorization_header(token)}
@@ -219,8 +418,9 @@ def run() -> str:
     authorize = _row(auth_latencies)
     return "\n".join([
         f"Setup: gunicorn with {workers} sync workers, {clients} client threads on the same "
-        f"machine, {seconds:.0f} s after a warm-up; {LOCATIONS * EVSES_PER_LOCATION} EVSEs in "
-        f"{LOCATIONS} Locations; database `{connection.vendor}`.",
+        f"machine, {seconds:.0f} s after a warm-up; "
+        f"{RECEIVER_LOCATIONS * EVSES_PER_LOCATION} EVSEs in {RECEIVER_LOCATIONS} Locations; "
+        f"database `{connection.vendor}`.",
         "",
         "| measure | requests | per second | p50 ms | p95 ms | p99 ms | errors |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -230,3 +430,24 @@ def run() -> str:
         f"Authorize answers: {', '.join(f'{k}: {v}' for k, v in sorted(answers.items()))}.",
         "Targets: EVSE status PATCH >= 200/s with p95 < 50 ms; authorize well within 1 s.",
     ])  # fmt: skip
+
+
+def run() -> str:
+    return "\n".join(
+        ["### Pulls from the CPO simulator", "", _pulls(), "### Our receivers over HTTP", "",
+         _receivers()]
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emsp.settings")
+    django.setup()
+    import roaming.services.pulls  # noqa: F401  (imported before the clock starts)
+
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    result = _child(sys.argv[1], *sys.argv[2:])
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    # CPU of the phase itself in this process (not PostgreSQL's, not Python's start-up).
+    result["cpu_seconds"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    print(json.dumps(result))

@@ -63,9 +63,13 @@ def _json_type_error(field: serializers.Field, value: Any) -> str | None:
         expected = (int,)
     else:
         return None
-    if isinstance(value, expected) and not (isinstance(value, bool) and bool not in expected):
-        return None
-    return str(field.error_messages.get("invalid", "This value has the wrong type."))
+    if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
+        return str(field.error_messages.get("invalid", "This value has the wrong type."))
+    limit = getattr(field, "max_length", None)
+    if isinstance(value, str) and limit is not None and len(value) > limit:
+        # Checked before DRF trims white space: the schema's maxLength is about what was sent.
+        return f"Ensure this field has no more than {limit} characters."
+    return None
 
 
 class ApiErrorDetailSerializer(serializers.Serializer):
@@ -113,6 +117,13 @@ class ApiAutoSchema(AutoSchema):
         ):
             schema["pattern"] = NO_NULL_CHARACTERS  # DRF's CharField refuses them
         return schema
+
+    def _insert_field_validators(self, field: Any, schema: dict) -> None:
+        super()._insert_field_validators(field, schema)
+        # drf-spectacular documents a blank-allowed string with a pattern as oneOf [pattern,
+        # empty string]; when the pattern accepts "" too, oneOf makes "" invalid: anyOf is meant.
+        if {"type": "string", "maxLength": 0} in schema.get("oneOf", []):
+            schema["anyOf"] = schema.pop("oneOf")
 
     def _error_statuses(self) -> list[tuple[str, str]]:
         statuses = []

@@ -8,4 +8,5 @@ app_name = "api"
 urlpatterns = [
     path("me", MeApi.as_view(), name="me"),
     path("", include("billing.api_urls")),
+    path("", include("tariffs.api_urls")),
 ]

@@ -36,12 +36,7 @@ from roaming.ocpi.enums import (
 from roaming.ocpi.errors import validation_message
 from roaming.ocpi.http import OcpiRequestError
 from roaming.outbound import PartnerUnavailable, partner_client, partner_endpoint_url
-from roaming.selectors import (
-    BillingNotAvailable,
-    ocpi_url,
-    token_charging_eligibility,
-    token_object,
-)
+from roaming.selectors import ocpi_url, token_charging_eligibility, token_object
 
 logger = logging.getLogger(__name__)
 
@@ -81,11 +76,9 @@ def command_start_session(
         raise CommandRefused("This charging location is not available.")
     evse, connector_id = _start_place(location, evse_uid, connector_id)
     _commands_url(location.partner)
-    try:
-        eligibility = token_charging_eligibility(token=token, location=location)
-    except BillingNotAvailable as error:
-        logger.error("cannot check charging eligibility: %s", error)
-        raise CommandRefused("Charging cannot be started right now; try again later.") from None
+    if _start_on_its_way(token, location, evse):
+        raise CommandRefused("A start is already on its way to this charger; wait a moment.")
+    eligibility = token_charging_eligibility(token=token, location=location)
     if eligibility.allowed != AllowedType.ALLOWED:
         raise CommandRefused(REFUSALS.get(eligibility.allowed, "Charging is not allowed."))
     reference = uuid.uuid4().hex
@@ -163,6 +156,21 @@ def commands_expire() -> int:
     if count:
         logger.info("%s commands timed out", count)
     return count
+
+
+def _start_on_its_way(token: Token, location: Location, evse: EVSE | None) -> bool:
+    """A START of this token at this charger that is still waiting for its outcome (a double
+    tap must not start two sessions)."""
+    waiting = Command.objects.filter(
+        kind=CommandType.START_SESSION,
+        token=token,
+        status__in=OPEN_STATUSES,
+        expires_at__gt=timezone.now(),
+        request__location_id=location.ocpi_id,
+    )
+    if evse is not None:
+        waiting = waiting.filter(request__evse_uid=evse.uid)
+    return waiting.exists()
 
 
 def _may_send_commands(user: User) -> bool:

@@ -1,6 +1,5 @@
 """Back-office forms: the staff price preview."""
 
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,11 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from roaming.models import Connector
 from tariffs.models import PricePlan
-
-MAX_ENERGY_KWH = Decimal(1000)
-MAX_POWER_KW = Decimal(1000)
-MAX_PARKING_MINUTES = 7 * 24 * 60
-PREVIEW_WINDOW = timedelta(days=366)
+from tariffs.preview import MAX_ENERGY_KWH, MAX_PARKING_MINUTES, MAX_POWER_KW, PREVIEW_WINDOW
 
 
 class PricePreviewForm(forms.Form):

@@ -4,7 +4,7 @@ a short summary ("about 12.40 EUR for 30 kWh (~36 min)") and the unit prices in 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 from typing import Any
@@ -21,6 +21,11 @@ from tariffs.pricing_service import DriverTariff, driver_tariff_for_plan, driver
 from tariffs.selectors import connector_power_class, connector_power_kw
 
 _SIXTY = Decimal(60)
+# What the API and the back office accept for a planned charge.
+MAX_ENERGY_KWH = Decimal(1000)
+MAX_POWER_KW = Decimal(1000)
+MAX_PARKING_MINUTES = 7 * 24 * 60
+PREVIEW_WINDOW = timedelta(days=366)  # start within a year from now
 
 
 @dataclass(frozen=True)

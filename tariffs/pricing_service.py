@@ -125,8 +125,8 @@ def driver_tariff_get(*, user: Any, connector: Connector, moment: datetime) -> D
     """The tariff `user` pays at `connector` for a session starting at `moment`.
 
     Raises NoCpoTariffError when the winning pricing passes the CPO tariff through and the
-    connector has none we can use; DriverPriceError (VatRateMissingError, NoDefaultPlanError
-    are LookupErrors) when the configuration is incomplete. Pass a connector loaded with
+    connector has none we can use; VatRateMissingError or NoDefaultPlanError (LookupErrors)
+    when our configuration is incomplete. Pass a connector loaded with
     `select_related("evse__location")` (see `connector_for_pricing_get`) to save 2 queries.
     """
     place = place_of_connector(connector)

@@ -131,7 +131,9 @@ def plan_subscribe(
         return current
     if not by_staff and plan.monthly_fee and payment_method_usable_get(user=user) is None:
         raise PlanError(_("Add a payment card before you subscribe to a plan with a fee."))
-    if current is not None:
+    if current is not None and current.valid_from >= now:
+        current.delete()  # changed in the very moment it began: it was never in force
+    elif current is not None:
         current.valid_until = now
         current.save(update_fields=["valid_until"])
     PlanSubscription.objects.filter(user=user, valid_from__gt=now).delete()

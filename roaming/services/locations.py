@@ -15,6 +15,7 @@ from django.db import models, transaction
 from django.db.models.functions import Upper
 from django.utils import timezone
 
+from roaming.bulk import rows_insert, rows_update
 from roaming.models import EVSE, Connector, Location, Partner
 from roaming.ocpi import locations as ocpi
 from roaming.ocpi.enums import StatusCode
@@ -493,7 +494,7 @@ def _children(
             if row is not None and child_model.last_updated < row.last_updated:
                 continue
             if row is None:
-                row = model(**{parent_field: parent, id_field: key})
+                row = model(**{f"{parent_field}_id": parent.pk, id_field: key})
             writes.append((row, child_model, child_data))
     return writes
 
@@ -515,7 +516,6 @@ def _bulk_write(
         elif before != (row.raw, row.last_updated):
             row.updated_at = moment
             changed.append(row)
-    model.objects.bulk_create(new)
-    if changed:
-        model.objects.bulk_update(changed, fields)
+    rows_insert(model, new)
+    rows_update(model, changed, fields)
     return len(new) + len(changed)

@@ -73,9 +73,11 @@ class SimulatorConfig:
         unknown = set(changes) - self.RUNTIME
         if unknown:
             raise ValueError(f"not changeable at run time: {', '.join(sorted(unknown))}")
-        result = str(changes.get("command_result", "AUTO")).upper()
-        if result not in {"AUTO", "NONE"} | {member.value for member in CommandResultType}:
-            raise ValueError("command_result: AUTO, NONE or a CommandResultType")
+        if "command_result" in changes:
+            result = str(changes["command_result"]).upper()
+            if result not in {"AUTO", "NONE"} | {member.value for member in CommandResultType}:
+                raise ValueError("command_result: AUTO, NONE or a CommandResultType")
+            changes = {**changes, "command_result": result}
         types = {f.name: f.type for f in fields(self)}
         for name, value in changes.items():
             if value is not None and "float" in str(types[name]) and isinstance(value, int):

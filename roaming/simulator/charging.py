@@ -82,6 +82,7 @@ class LiveSession:
     tariff: dict[str, Any] | None
     cdr_location: dict[str, Any]
     currency: str
+    time_zone: str
     started: dt.datetime
     power_kw: float
     target_kwh: float
@@ -112,6 +113,7 @@ class LiveSession:
             tariff=tariff,
             cdr_location=cdr_location(location, evse, connector),
             currency=tariff["currency"] if tariff else "EUR",
+            time_zone=location["time_zone"],
             power_kw=power_kw * power_share,
             **fields,
         )
@@ -136,7 +138,15 @@ class LiveSession:
         return period
 
     def cost(self) -> dict[str, Any]:
-        return session_cost(tariff=self.tariff, periods=self.periods)
+        """The cost so far (to the last tick), or of the whole session once it ended."""
+        end = self.ended or self.last_tick or self.started
+        return session_cost(
+            tariff=self.tariff,
+            periods=self.periods,
+            start=self.started,
+            end=end,
+            time_zone=self.time_zone,
+        )
 
     def ocpi(self, party: tuple[str, str], moment: dt.datetime) -> dict[str, Any]:
         session: dict[str, Any] = {

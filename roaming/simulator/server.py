@@ -14,11 +14,8 @@ import json
 import logging
 import re
 import socket
-import statistics
-import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -414,9 +411,6 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             sim.engine.tick()
         elif action.startswith("sessions/") and action.endswith("/stop") and method == "POST":
             result = {"cdr": sim.engine.finish(action.split("/")[1])}
-        elif action == "status-storm" and method == "POST":
-            count, concurrency = int(body.get("count", 1000)), int(body.get("concurrency", 8))
-            result = status_storm(sim, count, concurrency)
         else:
             raise HttpProblem(404, 2000, f"no admin action {method} {action}")
         return Reply(200, dumps(result))
@@ -434,52 +428,6 @@ def _spoiled(page: list, fault: Fault) -> bytes:
             break
         bodies[index] = dumps(broken)
     return b"[" + b",".join(bodies) + b"]"
-
-
-def status_storm(sim: CpoSimulator, count: int, concurrency: int) -> dict[str, Any]:
-    """PATCH `count` EVSE status changes to the first peer's receiver, `concurrency` at a
-    time, and report throughput and latency (a load generator for benchmarks)."""
-    peers = [p for p in sim.peers.registered() if p.endpoint("locations")]
-    if not peers:
-        raise HttpProblem(409, 2000, "no registered peer with a locations receiver")
-    peer = peers[0]
-    with sim.lock:
-        targets = [(r.key, e["uid"]) for r in sim.locations for e in r.data["evses"]]
-    base = f"{peer.endpoint('locations').rstrip('/')}/{sim.party.country_code}/{sim.party.party_id}"
-    client = peer.client(sim.party, sim.config.push_timeout)
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-
-    def one(index: int) -> None:
-        location_id, evse_uid = targets[index % len(targets)]
-        body = {"status": "CHARGING" if index % 2 else "AVAILABLE", "last_updated": iso(now())}
-        started = time.perf_counter()
-        try:
-            client.patch(f"{base}/{location_id}/{evse_uid}", module="locations", json=body)
-        except Exception as error:  # counted and reported
-            with lock:
-                errors.append(str(error))
-            return
-        with lock:
-            latencies.append((time.perf_counter() - started) * 1000)
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        list(pool.map(one, range(count)))
-    elapsed = time.perf_counter() - started
-    ordered = sorted(latencies)
-    return {
-        "count": count,
-        "ok": len(latencies),
-        "errors": len(errors),
-        "first_errors": errors[:5],
-        "seconds": round(elapsed, 3),
-        "per_second": round(len(latencies) / elapsed, 1) if elapsed else None,
-        "p50_ms": round(statistics.median(ordered), 1) if ordered else None,
-        "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1], 1) if ordered else None,
-        "max_ms": round(ordered[-1], 1) if ordered else None,
-    }
 
 
 class SimulatorServer(ThreadingHTTPServer):

@@ -159,3 +159,23 @@ def test_api_me_patch_refuses_bodies_that_are_not_a_json_object(
 
     assert response.status_code in (400, 415)
     assert "error" in response.json()
+
+
+def test_api_me_patch_counts_the_length_of_what_was_sent_not_of_it_trimmed(api_client, driver):
+    api_client.force_authenticate(driver)
+
+    response = api_client.patch("/api/v1/me", {"postal_code": "1" * 20 + " "}, format="json")
+
+    assert response.status_code == 400
+    assert "postal_code" in response.json()["error"]["fields"]
+
+
+def test_api_me_patch_accepts_blank_optional_fields(api_client, driver):
+    api_client.force_authenticate(driver)
+
+    response = api_client.patch(
+        "/api/v1/me", {"postal_code": "", "phone": "", "country": ""}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["postal_code"] == ""

@@ -3,28 +3,27 @@ START_SESSION -> CommandResult on our callback -> Session pushed and updated -> 
 -> Session completed -> CDR posted and stored once; timeouts; a START that timed out but
 started a session anyway."""
 
-import importlib.util
-
 import pytest
 from django.utils import timezone
 
-from roaming.commands import command_start_session, command_stop_session, commands_expire
+from roaming.commands import (
+    CommandRefused,
+    command_start_session,
+    command_stop_session,
+    commands_expire,
+)
 from roaming.models import CDR, EVSE, Command, Session
 from roaming.services.pulls import partner_pull, partner_pull_all
 from roaming.tasks import expire_commands
+from tariffs.pricing import cdr_price, tariff_parse
 from tests.roaming.cpo import wait_until
 from tests.roaming.factories import TokenFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BILLING = importlib.util.find_spec("billing.selectors") is not None
-needs_billing = pytest.mark.skipif(
-    not BILLING, reason="needs billing.selectors.charging_eligibility_get (branch payments)"
-)
-
 
 def usable_card(user):
-    """A saved card: what billing's eligibility rule asks for (branch payments)."""
+    """A saved card: what billing's eligibility rule asks for."""
     from billing.models import PaymentMethod
 
     PaymentMethod.objects.create(
@@ -47,8 +46,7 @@ def network(registered, simulator):
 @pytest.fixture
 def token(db):
     token = TokenFactory()
-    if BILLING:
-        usable_card(token.user)
+    usable_card(token.user)
     return token
 
 
@@ -78,7 +76,6 @@ def start(token):
     return command, evse
 
 
-@needs_billing
 def test_a_session_started_from_the_app_runs_stops_and_is_billed_once(network, simulator, token):
     simulator.configure(duplicate_cdr_posts=True)
 
@@ -116,6 +113,12 @@ def test_a_session_started_from_the_app_runs_stops_and_is_billed_once(network, s
     assert CDR.objects.count() == 1
     assert cdr.total_energy == ended.kwh
     assert cdr.token == token
+    # The CPO priced it with its tariff as our engine prices it.
+    repriced = cdr_price(
+        tariff_parse(cdr.raw["tariffs"][0]), cdr.raw, time_zone=cdr.location.time_zone
+    ).rounded()
+    assert repriced.total_cost.excl_vat == cdr.total_cost_excl_vat
+    assert repriced.total_cost.incl_vat == cdr.total_cost_incl_vat
     wait_until(lambda: EVSE.objects.get(pk=evse.pk).status == "AVAILABLE", what="EVSE free")
     # Pulled later, the same CDR is the same CDR (only the 12 older ones are new to us).
     run = partner_pull(partner=network, module="cdrs", full=True)
@@ -124,7 +127,22 @@ def test_a_session_started_from_the_app_runs_stops_and_is_billed_once(network, s
     assert CDR.objects.filter(ocpi_id=cdr.ocpi_id).count() == 1
 
 
-@needs_billing
+def test_a_double_tap_does_not_send_a_second_start(network, simulator, token):
+    simulator.configure(command_result="NONE")
+    command, evse = start(token)
+
+    with pytest.raises(CommandRefused, match="already on its way"):
+        command_start_session(
+            driver=token.user,
+            token=token,
+            location=evse.location,
+            evse_uid=evse.uid,
+            connector_id=command.request["connector_id"],
+        )
+    assert Command.objects.count() == 1
+    assert len(simulator.requests("commands")) == 1
+
+
 def test_a_result_that_never_comes_times_out(network, simulator, token, settings):
     simulator.configure(command_result="NONE", command_timeout=1)
     settings.OCPI_COMMAND_GRACE_SECONDS = 0
@@ -140,7 +158,6 @@ def test_a_result_that_never_comes_times_out(network, simulator, token, settings
     assert commands_expire() == 0  # safe to run twice
 
 
-@needs_billing
 def test_a_start_that_timed_out_but_started_a_session_is_matched_to_it(
     network, simulator, token, settings
 ):
@@ -156,7 +173,6 @@ def test_a_start_that_timed_out_but_started_a_session_is_matched_to_it(
     assert linked.session.authorization_reference == command.authorization_reference
 
 
-@needs_billing
 def test_a_result_arriving_before_the_answer_is_kept(network, simulator, token):
     simulator.configure(command_result_delay=0)
 
@@ -168,7 +184,6 @@ def test_a_result_arriving_before_the_answer_is_kept(network, simulator, token):
     assert final.response_result == "ACCEPTED"
 
 
-@needs_billing
 @pytest.mark.parametrize(
     ("result", "status"),
     [("EVSE_OCCUPIED", "failed"), ("REJECTED", "rejected"), ("TIMEOUT", "timeout")],
@@ -184,7 +199,6 @@ def test_a_charge_point_saying_no_is_recorded(network, simulator, token, result,
     assert not Session.objects.exists()
 
 
-@needs_billing
 @pytest.mark.parametrize(
     ("fault", "status", "message"),
     [

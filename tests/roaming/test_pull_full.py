@@ -131,3 +131,52 @@ def test_the_pull_command_shows_progress_and_a_summary(registered, simulator, ca
     assert "60" in out
     with pytest.raises(CommandError, match="No connected partner"):
         call_command("ocpi_pull", "--party", "DE*XXX")
+
+
+def _snapshot(location_id):
+    """Every column of a Location, its EVSEs and Connectors, but ids and our timestamps."""
+    skip = {"id", "location", "evse", "created_at", "updated_at"}
+
+    def columns(row):
+        return {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields
+                if f.name not in skip}  # fmt: skip
+
+    location = Location.objects.get(ocpi_id=location_id)
+    return {
+        "location": columns(location),
+        "evses": [
+            (columns(evse), [columns(c) for c in evse.connectors.order_by("ocpi_id")])
+            for evse in location.evses.order_by("uid")
+        ],
+    }
+
+
+def test_the_bulk_path_stores_exactly_what_the_receiver_stores(registered, simulator):
+    from roaming.ocpi.client import OcpiClient
+    from roaming.services.locations import location_bulk_put, location_put
+
+    with OcpiClient(token=registered.token_b, timeout=5) as client:
+        data = client.get(f"{simulator.ocpi}/locations/LOC000003", module="locations").data
+    location_put(partner=registered, data=data)
+    one_by_one = _snapshot("LOC000003")
+    Location.objects.all().delete()
+
+    result = location_bulk_put(partner=registered, items=[data])
+
+    assert result.stored == 1
+    assert _snapshot("LOC000003") == one_by_one
+
+
+@pytest.mark.worker
+def test_a_real_worker_runs_the_pull_task_by_id(registered, simulator, tmp_path):
+    from tests.processes import celery_worker_running
+
+    with celery_worker_running(tmp_path) as worker:
+        result = pull_partner.apply_async(
+            args=[registered.pk], kwargs={"modules": ["tariffs", "locations"]}, queue=worker.queue
+        )
+        runs = result.get(timeout=120)
+
+    assert [run["status"] for run in runs] == ["succeeded", "succeeded"]
+    assert Location.objects.count() == 60
+    assert Tariff.objects.count() == 48

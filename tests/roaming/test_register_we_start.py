@@ -229,3 +229,17 @@ def test_the_register_command_explains_failures(simulator, emsp_live):
 def test_a_bad_versions_url_is_refused_before_calling_anyone(db, url):
     with pytest.raises(RegistrationError, match="versions URL"):
         partner_register(versions_url=url, token_a="token-a")
+
+
+def test_the_register_command_renews_and_unregisters(registered, simulator, capsys):
+    call_command("ocpi_register", "--update", str(registered.pk))
+    call_command("ocpi_register", "--unregister", str(registered.pk))
+
+    out = capsys.readouterr().out
+    assert "Credentials renewed" in out
+    assert "Unregistered" in out
+    assert Partner.objects.get(pk=registered.pk).status == Partner.Status.UNREGISTERED
+    with pytest.raises(CommandError, match="not connected"):
+        call_command("ocpi_register", "--update", str(registered.pk))
+    with pytest.raises(CommandError, match="No partner"):
+        call_command("ocpi_register", "--unregister", "999999")

@@ -1,5 +1,6 @@
 """The simulator's generated CPO network: valid OCPI, realistic, deterministic, pure."""
 
+import datetime as dt
 import subprocess
 import sys
 from collections import Counter
@@ -102,21 +103,39 @@ def test_the_same_seed_gives_the_same_network():
     assert shape(first) != shape(other)
 
 
-def test_a_session_is_priced_by_one_call():
+def test_a_session_is_priced_by_one_call_to_the_pricing_engine():
     tariff = {
+        "country_code": "NL",
+        "party_id": "SIM",
+        "id": "T9",
+        "currency": "EUR",
         "elements": [
             {"price_components": [{"type": "FLAT", "price": 0.5, "vat": 20.0, "step_size": 1}]},
             {"price_components": [{"type": "ENERGY", "price": 0.25, "vat": 10.0, "step_size": 1}]},
         ],
         "last_updated": "2024-01-01T00:00:00Z",
     }
-    periods = [{"start_date_time": "x", "dimensions": [{"type": "ENERGY", "volume": 20}]}]
+    start = dt.datetime(2024, 3, 1, 9, tzinfo=dt.UTC)
+    periods = [
+        {
+            "start_date_time": "2024-03-01T09:00:00Z",
+            "dimensions": [{"type": "ENERGY", "volume": 20}, {"type": "TIME", "volume": 1}],
+        }
+    ]
 
-    cost = session_cost(tariff=tariff, periods=periods)
+    cost = session_cost(
+        tariff=tariff,
+        periods=periods,
+        start=start,
+        end=start + dt.timedelta(hours=1),
+        time_zone="Europe/Amsterdam",
+    )
 
     # tariff_9 of the spec: 20 kWh -> 5.50 excl. VAT, 6.10 incl. VAT.
     assert Decimal(str(cost["total_cost"]["excl_vat"])) == Decimal("5.50")
     assert Decimal(str(cost["total_cost"]["incl_vat"])) == Decimal("6.10")
+    assert cost["total_fixed_cost"] == {"excl_vat": 0.5, "incl_vat": 0.6}
+    assert cost["total_energy_cost"] == {"excl_vat": 5, "incl_vat": 5.5}
 
 
 def test_the_simulator_listens_on_loopback_only():

@@ -194,3 +194,28 @@ def test_oversized_and_malformed_requests_get_clear_errors(simulator):
 
     response = httpx.get(f"{simulator.base}/ocpi/simulator/2.2.1/unknown")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"command_result": "MAYBE"}, "command_result"),
+        ({"host": "0.0.0.0"}, "not changeable"),
+        ({"faults": [{"kind": "explode"}]}, "fault kind"),
+        ({"faults": [{"kind": "drop", "colour": "red"}]}, "unknown fault fields"),
+    ],
+    ids=["bad-result", "not-runtime", "bad-fault", "unknown-field"],
+)
+def test_the_admin_endpoint_refuses_bad_settings(simulator, body, message):
+    action = "faults" if "faults" in body else "config"
+
+    response = httpx.post(f"{simulator.base}/_sim/{action}", json=body)
+
+    assert response.status_code == 400
+    assert message in response.json()["status_message"]
+
+
+def test_command_results_are_configured_case_insensitively(simulator):
+    simulator.configure(command_result="none")
+
+    assert simulator.state()["config"]["command_result"] == "NONE"

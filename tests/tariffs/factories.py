@@ -199,6 +199,17 @@ def charge_dict(
     }
 
 
+def cdr_token(token) -> dict:
+    """The OCPI CdrToken of one of our drivers' tokens."""
+    return {
+        "country_code": "NL",
+        "party_id": "EMS",
+        "uid": token.uid,
+        "type": token.type,
+        "contract_id": token.contract_id,
+    }
+
+
 def cdr_store(partner, location, token, start: datetime, minutes: int, kwh, **extra):
     """A CDR of `token` at the location's connector 1, stored by cdr_post."""
     from roaming.services.cdrs import cdr_post
@@ -209,13 +220,7 @@ def cdr_store(partner, location, token, start: datetime, minutes: int, kwh, **ex
             "country_code": location.country_code,
             "party_id": location.party_id,
             "id": f"CDR-{token.uid}-{start:%Y%m%d%H%M%S}",
-            "cdr_token": {
-                "country_code": "NL",
-                "party_id": "EMS",
-                "uid": token.uid,
-                "type": token.type,
-                "contract_id": token.contract_id,
-            },
+            "cdr_token": cdr_token(token),
             "auth_method": "WHITELIST",
             "cdr_location": {
                 "id": location.ocpi_id,
@@ -251,13 +256,7 @@ def session_store(partner, location, token, start: datetime, minutes: int, kwh, 
             "party_id": location.party_id,
             "id": f"S-{token.uid}-{start:%Y%m%d%H%M%S}",
             "kwh": kwh,
-            "cdr_token": {
-                "country_code": "NL",
-                "party_id": "EMS",
-                "uid": token.uid,
-                "type": token.type,
-                "contract_id": token.contract_id,
-            },
+            "cdr_token": cdr_token(token),
             "auth_method": "WHITELIST",
             "location_id": location.ocpi_id,
             "evse_uid": "E1",

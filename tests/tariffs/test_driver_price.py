@@ -321,3 +321,41 @@ def test_a_price_is_never_made_of_floats(cpo, token):
     assert isinstance(rounded.total_cost.incl_vat, Decimal)
     assert all(isinstance(line.cost.incl_vat, Decimal) for line in rounded.lines)
     assert Connector.objects.count() == 1
+
+
+def test_a_cdr_at_a_connector_we_never_got_is_classed_by_the_power_type_it_states(cpo, token):
+    from tariffs.models import PricePlanRule
+
+    plan = PricePlanFactory()
+    PricePlanRule.objects.create(
+        plan=plan, scope="power_class", power_class="DC", method="own_tariff",
+        tariff=own_tariff(0.45, vat=21),
+    )  # fmt: skip
+    PlanSubscriptionFactory(user=token.user, plan=plan, valid_from=datetime(2026, 1, 1, tzinfo=UTC))
+    location = location_store(cpo)
+    cdr = cdr_store(cpo, location, token, START, 60, 20, connector_id="9")
+    cdr.raw["cdr_location"]["connector_power_type"] = "DC"
+
+    breakdown, driver_tariff = cdr_driver_price(cdr=cdr)
+
+    assert (driver_tariff.power_class, driver_tariff.scope) == ("DC", "power_class")
+    assert total(breakdown) == (Decimal("9.00"), Decimal("10.89"))
+
+
+def test_a_regular_tariff_is_preferred_to_a_profile_one_and_a_valid_one_to_an_expired_one(
+    cpo, driver
+):
+    cpo_tariff_store(
+        cpo, tariff_dict(element(component("ENERGY", 0.20, vat=21)), type="PROFILE_CHEAP")
+    )
+    cpo_tariff_store(
+        cpo,
+        tariff_dict(
+            element(component("ENERGY", 0.25, vat=21)), end_date_time="2025-12-31T23:00:00Z"
+        ),
+        id="OLD",
+    )
+    cpo_tariff_store(cpo, tariff_dict(element(component("ENERGY", 0.30, vat=21))), id="NOW")
+    location = location_store(cpo, connectors=[connector_dict(tariff_ids=("T1", "OLD", "NOW"))])
+
+    assert cpo_tariff_get(connector=connector_of(location), moment=START).tariff_id == "NOW"

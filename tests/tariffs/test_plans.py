@@ -274,3 +274,34 @@ def test_a_pass_through_plan_has_no_own_tariff_and_the_default_no_fee():
 
     assert "tariff" in raised.value.message_dict
     assert "__all__" in raised.value.message_dict
+
+
+def test_the_demo_has_a_subscription_plan_and_its_driver_on_the_default_plan():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from drivers.models import User
+    from emsp.demo import DEMO_DRIVER
+
+    for _run in range(2):
+        call_command("demo_data", stdout=StringIO())
+
+    plus = PricePlan.objects.get(name="Plus")
+    assert (plus.is_public, plus.monthly_fee) == (True, Decimal("4.99"))
+    assert sorted(plus.rules.values_list("power_class", flat=True)) == ["AC", "DC", "HPC"]
+    driver = User.objects.get(email=DEMO_DRIVER.email)
+    assert plan_in_force_get(user=driver, moment=START).is_default
+
+
+def test_a_changed_vat_rate_applies_at_once(cpo, driver):
+    from tariffs.models import VatRate
+
+    plan = PricePlanFactory(method="own_tariff", tariff=own_tariff(0.40))
+    PlanSubscriptionFactory(user=driver, plan=plan, valid_from=SINCE)
+    connector = connector_of(location_store(cpo))
+    assert driver_tariff_get(user=driver, connector=connector, moment=START).vat_rate == 21
+
+    VatRate.objects.create(country="NL", rate=Decimal("23"), valid_from=START.date())
+
+    assert driver_tariff_get(user=driver, connector=connector, moment=START).vat_rate == 23

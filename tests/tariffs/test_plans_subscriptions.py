@@ -1,6 +1,7 @@
 """Subscriptions: a driver subscribes, changes plan mid-month, cancels; a session is priced with
 the plan in force when it started; monthly fees due for billing, pro rata when cut short."""
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -224,3 +225,52 @@ def test_the_offered_plans_are_listed_cheapest_first(plus, max_plan):
     PricePlanFactory(name="Staff only", is_public=False)
 
     assert list(plan_public_list()) == [plus, max_plan]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_plan_changes_never_overlap(plus, max_plan):
+    """Two plan changes of one driver at once (two devices): the lock on the driver's row makes
+    them one after the other; exactly one subscription is open afterwards."""
+    import threading
+
+    from django.db import connection
+
+    from tests.drivers.factories import DriverFactory
+
+    driver = DriverFactory()
+    PaymentMethodFactory(user=driver)
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def change(plan):
+        try:
+            barrier.wait()
+            for _round in range(5):
+                plan_subscribe(user=driver, plan=plan)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=change, args=(plan,)) for plan in (plus, max_plan)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    subscriptions = list(PlanSubscription.objects.filter(user=driver).order_by("valid_from", "pk"))
+    assert [s.valid_until for s in subscriptions].count(None) == 1
+    for earlier, later in itertools.pairwise(subscriptions):
+        assert earlier.valid_until is not None
+        assert earlier.valid_until <= later.valid_from
+
+
+def test_a_change_in_the_very_moment_a_subscription_began_replaces_it(driver, card, plus, max_plan):
+    plan_subscribe(user=driver, plan=plus, now=MARCH_1)
+
+    plan_subscribe(user=driver, plan=max_plan, now=MARCH_1)
+
+    assert list(PlanSubscription.objects.values_list("plan__name", "valid_until")) == [
+        ("Max", None)
+    ]

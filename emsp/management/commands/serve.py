@@ -109,13 +109,17 @@ class Command(BaseCommand):
             self.stderr.write("demo CPO not connected: the server or the simulator did not start")
             return
         versions_url = f"http://127.0.0.1:{simulator_port}/ocpi/cpo/versions"
-        try:
-            registration, runs = demo_cpo_connect(
-                versions_url=versions_url, token_a=demo_cpo_token_a()
-            )
-        except RegistrationError as error:
-            self.stderr.write(f"demo CPO not connected: {error}")
-            return
+        for attempt in range(1, 4):  # a busy machine may keep our first answers slow
+            try:
+                registration, runs = demo_cpo_connect(
+                    versions_url=versions_url, token_a=demo_cpo_token_a()
+                )
+                break
+            except RegistrationError as error:
+                if not error.retryable or attempt == 3:
+                    self.stderr.write(f"demo CPO not connected: {error}")
+                    return
+                time.sleep(2 * attempt)
         pulled = ", ".join(f"{run.module} ({run.objects_received} received)" for run in runs)
         state = "registered" if registration.changed else "already registered"
         self.stdout.write(
