@@ -230,10 +230,6 @@ def token_by_uid(*, uid: str, token_type: str) -> Token | None:
 # Real-time authorisation: may this token charge now?
 
 
-class BillingNotAvailable(Exception):
-    """Kept for callers written before billing was merged (roaming.commands); never raised now."""
-
-
 @dataclass(frozen=True)
 class Eligibility:
     allowed: AllowedType
