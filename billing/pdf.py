@@ -126,6 +126,8 @@ def _header(document, title: str) -> list:
 
 
 def _service(invoice: Invoice) -> list:
+    if invoice.cdr_id is None:  # a monthly plan fee
+        return [Paragraph(escape(invoice.charge_description), STYLES["Normal"]), Spacer(1, 4 * mm)]
     parts = []
     if invoice.session_start and invoice.session_end:
         parts.append(

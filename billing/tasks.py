@@ -184,3 +184,11 @@ def invoicing_sweep_task(stale_after_seconds: int | None = None) -> dict[str, in
     for invoice_id in found["receipt"]:
         invoice_receipt_send_task.delay(invoice_id)
     return {action: len(ids) for action, ids in found.items()}
+
+
+@shared_task(name="billing.subscription_fees_invoice", **DATABASE_RETRY)
+def subscription_fees_invoice_task() -> int:
+    """Run by beat daily: the monthly plan fees that are due become invoices."""
+    from billing.services.subscriptions import subscription_fees_invoice
+
+    return subscription_fees_invoice()

@@ -333,6 +333,7 @@ BILLING_CHARGE_QUEUE = os.environ.get("BILLING_CHARGE_QUEUE", "")
 CELERY_BEAT_SCHEDULE = {
     "billing-payments-sweep": {"task": "billing.payments_sweep", "schedule": 300.0},
     "billing-invoicing-sweep": {"task": "billing.invoicing_sweep", "schedule": 300.0},
+    "billing-subscription-fees": {"task": "billing.subscription_fees_invoice", "schedule": 3600.0},
 }
 
 # Driver prices (tariffs app). A DC connector of at least PRICING_HPC_MIN_KW is high-power (HPC)

@@ -222,6 +222,13 @@ class Invoice(IssuedDocument):
     cdr = models.OneToOneField(
         "roaming.CDR", on_delete=models.PROTECT, null=True, blank=True, related_name="invoice"
     )
+    source_key = models.CharField(
+        max_length=100,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("What it bills when not a CDR, e.g. a monthly plan fee (once per key)."),
+    )
     session = models.ForeignKey(
         "roaming.Session",
         on_delete=models.SET_NULL,
@@ -285,6 +292,7 @@ class InvoiceLine(models.Model):
         RESERVATION = "reservation", _("Reservation")
         MIN_PRICE = "min_price", _("Minimum price adjustment")
         MAX_PRICE = "max_price", _("Maximum price adjustment")
+        SUBSCRIPTION = "subscription", _("Monthly plan fee")
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
     position = models.PositiveSmallIntegerField()

@@ -108,22 +108,42 @@ def invoice_issue(
     """Issue the invoice of a rated CDR (inside the rating transaction, the CDR row locked):
     lines and totals from the exact breakdown (rounded once per line, VAT per line), a number
     from the year's and currency's series, the seller from settings, the buyer as now."""
+    lines, totals = invoice_lines(breakdown)
+    location = cdr.location
+    return _invoice_new(
+        user=user,
+        currency=breakdown.currency,
+        lines=lines,
+        totals=totals,
+        moment=moment,
+        cdr=cdr,
+        session_id=cdr.session_id,
+        charge_description=plan_name[:300],
+        location_name=(location.name if location else "")[:300],
+        location_address=(f"{location.address}, {location.city}" if location else "")[:400],
+        evse_id=cdr.evse_id,
+        session_start=cdr.start_date_time,
+        session_end=cdr.end_date_time,
+        energy_kwh=cdr.total_energy,
+    )
+
+
+def _invoice_new(*, user, currency: str, lines: list[LineData], totals: Totals, moment, **what):
+    """Save a new invoice and its lines (inside the issuing transaction)."""
     if not connection.in_atomic_block:
         raise RuntimeError("Issue invoices inside a transaction.")
     moment = moment or timezone.now()
-    lines, totals = invoice_lines(breakdown)
     buyer = buyer_snapshot(user=user)
-    series = invoice_series(currency=breakdown.currency, moment=moment)
+    series = invoice_series(currency=currency, moment=moment)
     sequence = document_number_next(series=series)
-    due, waived = _amount_due(totals, breakdown.currency)
-    location = cdr.location
+    due, waived = _amount_due(totals, currency)
     invoice = Invoice(
         number=f"{series}-{sequence:06d}",
         series=series,
         sequence=sequence,
         user=user,
         issued_at=moment,
-        currency=breakdown.currency,
+        currency=currency,
         language=buyer.language,
         seller_name=settings.BILLING_SELLER_NAME,
         seller_address=settings.BILLING_SELLER_ADDRESS,
@@ -135,19 +155,11 @@ def invoice_issue(
         total_excl_vat=totals.excl_vat,
         total_vat=totals.vat,
         total_incl_vat=totals.incl_vat,
-        cdr=cdr,
-        session_id=cdr.session_id,
-        charge_description=plan_name[:300],
-        location_name=(location.name if location else "")[:300],
-        location_address=(f"{location.address}, {location.city}" if location else "")[:400],
-        evse_id=cdr.evse_id,
-        session_start=cdr.start_date_time,
-        session_end=cdr.end_date_time,
-        energy_kwh=cdr.total_energy,
         amount_due=due,
         amount_rounding_waived=waived,
         payment_status=Status.PENDING if due else Status.PAID,
         paid_at=None if due else moment,
+        **what,
     )
     invoice.save(force_insert=True)
     InvoiceLine.objects.bulk_create(
