@@ -202,6 +202,21 @@ def _worker(database_url: str, queue: str, concurrency: int, extra_env: dict) ->
     )  # fmt: skip
 
 
+def _purge(queue: str) -> None:
+    from emsp.celery import app
+
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(queue)
+
+
+def _ready(queue: str) -> None:
+    """Wait until the worker answers on its queue (not timed: its processes start first)."""
+    from emsp.celery import ping
+
+    for _ in range(4):  # one ping per worker process, so every process has started
+        ping.apply_async(args=["ready"], queue=queue).get(timeout=120)
+
+
 def _wait(condition, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -235,7 +250,9 @@ def run() -> str:
     from emsp.celery import app
 
     settings.BILLING_CHARGE_QUEUE = charge_queue
-    app.conf.update(task_always_eager=False, broker_url=broker, task_default_queue=queue)
+    app.conf.update(
+        task_always_eager=False, broker_url=broker, result_backend=broker, task_default_queue=queue
+    )
     stripe = None
     try:
         seeded = time.perf_counter()
@@ -250,7 +267,7 @@ def run() -> str:
         ids = list(CDR.objects.order_by("pk").values_list("pk", flat=True))
         worker = _worker(database_url, queue, concurrency, {"BILLING_CHARGE_QUEUE": charge_queue})
         try:
-            time.sleep(3)  # the worker's processes start
+            _ready(queue)
             started = time.perf_counter()
             for cdr_id in ids:
                 cdr_rate_task.apply_async(args=[cdr_id], queue=queue)
@@ -274,9 +291,10 @@ def run() -> str:
                 Invoice.objects.order_by("sequence").values_list("pk", flat=True)[:charges]
             )
             env = {"STRIPE_API_BASE": stripe_url, "STRIPE_SECRET_KEY": "sk_test_bench"}
+            _purge(charge_queue)  # the charges the rating enqueued: these are timed below
             charger = _worker(database_url, charge_queue, concurrency, env)
             try:
-                time.sleep(3)
+                _ready(charge_queue)
                 started = time.perf_counter()
                 for invoice_id in first:
                     invoice_charge_task.apply_async(args=[str(invoice_id)], queue=charge_queue)
