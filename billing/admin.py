@@ -225,3 +225,6 @@ class CardSetupAdmin(ReadOnlyAdmin):
     search_fields = ("user__email", "stripe_id")
     list_select_related = ("user",)
     readonly_fields = [field.name for field in CardSetup._meta.fields]
+
+
+from billing import admin_invoicing  # noqa: E402,F401  (registers the invoicing admin)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import api
+from billing import api, api_invoicing
 
 urlpatterns = [
     path("payment-methods", api.PaymentMethodListApi.as_view(), name="payment_methods"),
@@ -30,5 +30,12 @@ urlpatterns = [
         api.PaymentRefreshApi.as_view(),
         name="payment_refresh",
     ),
+    path("invoices", api_invoicing.InvoiceListApi.as_view(), name="invoices"),
+    path("invoices/<str:invoice_id>", api_invoicing.InvoiceDetailApi.as_view(), name="invoice"),
+    path(
+        "invoices/<str:invoice_id>/pdf", api_invoicing.InvoicePdfApi.as_view(), name="invoice_pdf"
+    ),
+    path("sessions", api_invoicing.SessionListApi.as_view(), name="sessions"),
+    path("sessions/<str:session_id>", api_invoicing.SessionDetailApi.as_view(), name="session"),
     path("charging-eligibility", api.ChargingEligibilityApi.as_view(), name="charging_eligibility"),
 ]

@@ -1,11 +1,13 @@
 """Money at the Stripe boundary: Decimal amounts in, integer minor units out, and back.
 
 Pure Python (no Django). Stripe's own exponent table is kept here rather than taken from babel:
-babel's precision for some currencies (ISK) differs from what Stripe's API expects.
+babel's precision for some currencies (ISK) differs from what Stripe's API expects. Nothing is
+rounded here: amounts arrive rounded by the one rule (tariffs.pricing.cost_round); one that
+Stripe cannot represent is refused (MoneyError), or cut down explicitly by `stripe_chargeable`.
 """
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 # Stripe's zero-decimal currencies: the amount is sent as is.
 ZERO_DECIMAL = frozenset(
@@ -71,10 +73,25 @@ def currency_normalize(currency: str) -> str:
     return code
 
 
-def money_round(amount: Decimal, currency: str) -> Decimal:
-    """Round half-up to the places the currency can be charged in (the one rounding rule)."""
+def is_chargeable(amount: Decimal, currency: str) -> bool:
+    """Whether Stripe can take `amount` exactly. Rounding is not done here: amounts are rounded
+    once, by tariffs.pricing.cost_round (ISO 4217 exponent). Where Stripe is coarser than ISO
+    4217 (KWD, BHD, JOD, OMR, TND: three decimals on invoices, the last digit 0 at Stripe; ISK:
+    no decimals in either, sent to Stripe in two-decimal form as a multiple of 100), an invoice
+    total may not be chargeable as it stands: see `stripe_chargeable`."""
+    value = _decimal(amount)
     places = currency_rule(currency).precision
-    return _decimal(amount).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return value == value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+
+
+def stripe_chargeable(amount: Decimal, currency: str) -> Decimal:
+    """The largest amount Stripe can charge that is not above `amount` (1.235 KWD -> 1.23):
+    the rest is below the smallest unit Stripe takes and is waived, never charged up."""
+    value = _decimal(amount)
+    if value < 0:
+        raise MoneyError("Amounts sent to Stripe cannot be negative.")
+    places = currency_rule(currency).precision
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:
@@ -83,7 +100,7 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
     rule = currency_rule(currency)
     if value < 0:
         raise MoneyError("Amounts sent to Stripe cannot be negative.")
-    if value != money_round(value, currency):
+    if not is_chargeable(value, currency):
         raise MoneyError(
             f"{value} {currency_normalize(currency)} has more than {rule.precision} decimal places."
         )

@@ -45,9 +45,9 @@ def payment_method_usable_get(*, user) -> PaymentMethod | None:
 def payments_unpaid_limit_reached(*, user) -> bool:
     """The counting rule: BILLING_UNPAID_LIMIT_COUNT open (failed or unauthenticated) payments,
     or one open for BILLING_UNPAID_LIMIT_DAYS days. One indexed query."""
-    unpaid = Payment.objects.filter(user=user, state__in=Payment.OPEN_STATES).aggregate(
-        count=Count("pk"), oldest=Min("created_at")
-    )
+    unpaid = Payment.objects.filter(
+        user=user, state__in=Payment.OPEN_STATES, kind=Payment.Kind.CHARGE
+    ).aggregate(count=Count("pk"), oldest=Min("created_at"))
     if not unpaid["count"]:
         return False
     if unpaid["count"] >= settings.BILLING_UNPAID_LIMIT_COUNT:
@@ -71,7 +71,9 @@ def payment_list(*, user) -> QuerySet[Payment]:
 
 
 def payment_open_list(*, user) -> QuerySet[Payment]:
-    return Payment.objects.filter(user=user, state__in=Payment.OPEN_STATES)
+    return Payment.objects.filter(
+        user=user, state__in=Payment.OPEN_STATES, kind=Payment.Kind.CHARGE
+    )
 
 
 def payment_get(*, user, payment_id: uuid.UUID | str) -> Payment:

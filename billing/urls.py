@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import views
+from billing import views, views_invoicing
 
 app_name = "billing"
 urlpatterns = [
@@ -28,6 +28,19 @@ urlpatterns = [
         "account/payments/<uuid:payment_id>/refresh/",
         views.payment_refresh,
         name="payment_refresh",
+    ),
+    path("account/invoices/", views_invoicing.invoice_list, name="invoices"),
+    path(
+        "account/invoices/<uuid:invoice_id>/",
+        views_invoicing.invoice_detail,
+        name="invoice_detail",
+    ),
+    path(
+        "account/invoices/<uuid:invoice_id>/pdf/", views_invoicing.invoice_pdf, name="invoice_pdf"
+    ),
+    path("account/sessions/", views_invoicing.session_list, name="sessions"),
+    path(
+        "account/sessions/<int:session_id>/", views_invoicing.session_detail, name="session_detail"
     ),
     path("billing/stripe/webhook", views.stripe_webhook, name="stripe_webhook"),
 ]

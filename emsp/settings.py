@@ -311,8 +311,29 @@ BILLING_STALE_PENDING_SECONDS = int(os.environ.get("BILLING_STALE_PENDING_SECOND
 # A driver with this many unpaid payments, or one unpaid for this many days, may not charge.
 BILLING_UNPAID_LIMIT_COUNT = int(os.environ.get("BILLING_UNPAID_LIMIT_COUNT", "2"))
 BILLING_UNPAID_LIMIT_DAYS = int(os.environ.get("BILLING_UNPAID_LIMIT_DAYS", "14"))
+# Invoices: the seller named on every invoice and credit note.
+BILLING_SELLER_NAME = os.environ.get("BILLING_SELLER_NAME", f"{SITE_NAME} B.V.")
+BILLING_SELLER_ADDRESS = os.environ.get(
+    "BILLING_SELLER_ADDRESS", "Stationsplein 1\n1012 AB Amsterdam\nNetherlands"
+).replace("\\n", "\n")
+BILLING_SELLER_VAT_ID = os.environ.get("BILLING_SELLER_VAT_ID", "NL000000000B01")
+# Pre-authorisation holds at the start of a session (a plan may say otherwise), sized from the
+# price preview of this many kWh, capped by BILLING_HOLD_CAP.
+BILLING_HOLDS_ENABLED = env_bool("BILLING_HOLDS_ENABLED", default=True)
+BILLING_HOLD_PREVIEW_KWH = os.environ.get("BILLING_HOLD_PREVIEW_KWH", "40")
+# Rating: our price of the CPO's tariff may differ from their total by this much (per currency
+# unit) before the CDR is flagged for reconciliation; CDRs beyond these bounds go to review.
+BILLING_RECONCILIATION_TOLERANCE = os.environ.get("BILLING_RECONCILIATION_TOLERANCE", "0.05")
+BILLING_CDR_MAX_KWH = os.environ.get("BILLING_CDR_MAX_KWH", "1000")
+BILLING_CDR_MAX_DAYS = int(os.environ.get("BILLING_CDR_MAX_DAYS", "7"))
+# Invoices and CDRs left half-way (a lost task) are picked up by the sweeper after this long.
+BILLING_RATING_STALE_SECONDS = int(os.environ.get("BILLING_RATING_STALE_SECONDS", "300"))
+# The Celery queue of invoice charges (Stripe calls); empty: the default queue.
+BILLING_CHARGE_QUEUE = os.environ.get("BILLING_CHARGE_QUEUE", "")
 CELERY_BEAT_SCHEDULE = {
     "billing-payments-sweep": {"task": "billing.payments_sweep", "schedule": 300.0},
+    "billing-invoicing-sweep": {"task": "billing.invoicing_sweep", "schedule": 300.0},
+    "billing-subscription-fees": {"task": "billing.subscription_fees_invoice", "schedule": 3600.0},
 }
 
 # Driver prices (tariffs app). A DC connector of at least PRICING_HPC_MIN_KW is high-power (HPC)

@@ -16,12 +16,18 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _tasks_run_in_process():
     """Tasks run eagerly unless a test starts a real worker (tests.processes)."""
+    from celery._state import _set_task_join_will_block
+
     from emsp.celery import app
 
     before = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = before
+    # Celery's "inside a task" flag is process-global: eager tasks run by a live server's
+    # concurrent request threads can leave it set, and .get() on a real worker's result
+    # would then refuse to wait in a later test.
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from billing import stripe_gateway as gateway
 from billing.models import Payment, PaymentAttempt, Refund, WebhookEvent
-from billing.money import MoneyError, currency_normalize, money_round, to_minor_units
+from billing.money import MoneyError, currency_normalize, stripe_chargeable, to_minor_units
 from billing.selectors import payment_key, payment_method_get, payment_method_usable_get
 from billing.services.cards import customer_ensure
 
@@ -532,6 +532,8 @@ def _succeeded(payment: Payment, intent: gateway.PaymentIntent) -> None:
 def _open(payment: Payment, state: str) -> None:
     was_open = payment.state in Payment.OPEN_STATES
     _state_set(payment, state)
+    if payment.kind == Payment.Kind.HOLD:
+        return  # nothing is owed yet: the charge at the end is made without the hold
     if not was_open or payment.next_retry_at is None:
         _schedule_retry(payment)
     payment_id = payment.pk
@@ -729,8 +731,8 @@ def _amount_checked(amount: Decimal, currency: str) -> Decimal:
         to_minor_units(amount, currency)
     except MoneyError as error:
         raise PaymentError(
-            f"{error} Round with billing.money.money_round first "
-            f"(e.g. {money_round(Decimal(abs(amount)), currency)})."
+            f"{error} Round with tariffs.pricing.cost_round; Stripe can charge "
+            f"{stripe_chargeable(Decimal(abs(amount)), currency)} of it."
             if isinstance(amount, Decimal) and amount.is_finite()
             else str(error)
         ) from error

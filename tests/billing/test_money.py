@@ -6,7 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from billing.money import MoneyError, from_minor_units, money_round, to_minor_units
+from billing.money import (
+    MoneyError,
+    from_minor_units,
+    is_chargeable,
+    stripe_chargeable,
+    to_minor_units,
+)
+from tariffs.pricing import cost_round
 
 
 @pytest.mark.parametrize(
@@ -73,11 +80,20 @@ def test_what_cannot_be_sent_exactly_is_refused(amount, currency):
         to_minor_units(amount, currency)
 
 
-def test_rounding_is_half_up_to_the_currencys_places():
-    assert money_round(Decimal("0.125"), "EUR") == Decimal("0.13")
-    assert money_round(Decimal("0.124"), "EUR") == Decimal("0.12")
-    assert money_round(Decimal("2.5"), "JPY") == Decimal("3")
-    assert money_round(Decimal("1.2345"), "KWD") == Decimal("1.23")
+def test_invoices_round_once_half_up_to_the_iso_exponent_and_stripe_takes_what_it_can():
+    # The one rounding rule is the pricing engine's (ISO 4217); money.py never rounds.
+    assert cost_round(Decimal("0.125"), "EUR") == Decimal("0.13")
+    assert cost_round(Decimal("2.5"), "JPY") == Decimal("3")
+    assert cost_round(Decimal("1.2345"), "KWD") == Decimal("1.235")
+    assert cost_round(Decimal("1234.5"), "ISK") == Decimal("1235")
+    # Stripe takes KWD in tens of fils: 1.235 cannot be charged; 1.23 can, the rest is waived.
+    assert not is_chargeable(Decimal("1.235"), "KWD")
+    assert stripe_chargeable(Decimal("1.235"), "KWD") == Decimal("1.23")
+    assert to_minor_units(Decimal("1.23"), "KWD") == 1230
+    # ISK: whole krónur, sent in two-decimal form.
+    assert is_chargeable(Decimal("1235"), "ISK")
+    assert to_minor_units(Decimal("1235"), "ISK") == 123500
+    assert stripe_chargeable(Decimal("0.999"), "EUR") == Decimal("0.99")
 
 
 def test_booleans_are_not_amounts():

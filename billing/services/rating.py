@@ -1,0 +1,217 @@
+"""Rating a CDR: checked, priced with the driver's plan, reconciled with the CPO's own total,
+invoiced; or sent to the review queue for staff. Exactly one invoice per CDR: the CDR row is
+locked while it is rated, its rating_status says when it is done, and Invoice.cdr is unique.
+"""
+
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import CdrRating, Invoice
+from billing.pricing import PriceUnavailable, cdr_prices
+from billing.services.invoices import invoice_issue
+from roaming.models import CDR
+from tariffs.pricing import PriceBreakdown, PricingError
+
+logger = logging.getLogger(__name__)
+Rating = CDR.RatingStatus
+Reason = CdrRating.Reason
+DONE = (Rating.RATED, Rating.NOT_BILLABLE)
+
+
+class ReviewNeeded(Exception):
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def cdr_rate(*, cdr_id: int, approved: bool = False) -> CdrRating:
+    """Rate a CDR once: invoice it (the charge is enqueued after commit) or queue it for review.
+
+    Holds the CDR's row lock for the whole rating. A CDR already rated or not billable is left
+    as it is; one in review is rated only when staff approved it (`approved`: the value checks
+    are skipped, a driver and a price are still needed)."""
+    with transaction.atomic():
+        cdr = (
+            CDR.objects.select_for_update(of=("self",))
+            .select_related("location", "session", "token__user__profile")
+            .get(pk=cdr_id)
+        )
+        # A pending CDR has no rating row yet (it is saved with the status, in one transaction).
+        rating = (
+            CdrRating(cdr=cdr)
+            if cdr.rating_status == Rating.PENDING
+            else CdrRating.objects.filter(cdr=cdr).first() or CdrRating(cdr=cdr)
+        )
+        if cdr.rating_status in DONE or (cdr.rating_status == Rating.NEEDS_REVIEW and not approved):
+            return rating
+        try:
+            user = _driver_of(cdr)
+            if not approved:
+                _values_check(cdr)
+            invoice = _rate(cdr, rating, user, approved=approved)
+        except ReviewNeeded as review:
+            rating.review_reason, rating.review_message = review.reason, review.message[:500]
+            rating.save()
+            _status_set(cdr, Rating.NEEDS_REVIEW)
+            logger.info("CDR %s needs review: %s", cdr, review.message)
+            return rating
+        _status_set(cdr, Rating.RATED)
+        invoice_id = str(invoice.pk)
+        transaction.on_commit(lambda: _charge_later(invoice_id), robust=True)
+        return rating
+
+
+def _rate(cdr: CDR, rating: CdrRating, user, *, approved: bool) -> Invoice:
+    try:
+        driver, cpo = cdr_prices(cdr=cdr)
+    except PriceUnavailable as error:
+        reason = Reason.UNKNOWN_TARIFF if error.unknown_tariff else Reason.CANNOT_PRICE
+        raise ReviewNeeded(reason, str(error)) from error
+    except PricingError as error:
+        reason = Reason.CURRENCY_MISMATCH if error.path == "currency" else Reason.CANNOT_PRICE
+        raise ReviewNeeded(reason, f"The CDR cannot be priced: {error}") from error
+    if driver.breakdown.currency != cdr.currency and not approved:
+        raise ReviewNeeded(
+            Reason.CURRENCY_MISMATCH,
+            f"The CDR is in {cdr.currency}, the driver's price in {driver.breakdown.currency}.",
+        )
+    _reconcile(rating, cdr, cpo)
+    invoice = invoice_issue(
+        cdr=cdr, user=user, breakdown=driver.breakdown, plan_name=driver.plan_name
+    )
+    rating.driver_total_incl_vat = invoice.total_incl_vat
+    rating.notes = list(driver.breakdown.notes)[:20]
+    rating.save()
+    return invoice
+
+
+def _reconcile(rating: CdrRating, cdr: CDR, cpo: PriceBreakdown) -> None:
+    """Our rounded price of the CPO's tariff beside the CPO's stated total; flagged beyond the
+    tolerance (BILLING_RECONCILIATION_TOLERANCE, in currency units, excl. or incl. VAT)."""
+    ours = cpo.rounded().total_cost
+    rating.currency = cdr.currency
+    rating.cpo_total_excl_vat = cdr.total_cost_excl_vat
+    rating.cpo_total_incl_vat = cdr.total_cost_incl_vat
+    rating.our_cpo_total_excl_vat = ours.excl_vat
+    rating.our_cpo_total_incl_vat = ours.incl_vat
+    rating.difference_excl_vat = ours.excl_vat - cdr.total_cost_excl_vat
+    rating.difference_incl_vat = (
+        None
+        if cdr.total_cost_incl_vat is None or ours.incl_vat is None
+        else ours.incl_vat - cdr.total_cost_incl_vat
+    )
+    tolerance = Decimal(settings.BILLING_RECONCILIATION_TOLERANCE)
+    differences = [d for d in (rating.difference_excl_vat, rating.difference_incl_vat) if d]
+    rating.reconciliation_flagged = any(abs(d) > tolerance for d in differences) or (
+        cpo.currency != cdr.currency
+    )
+    rating.reconciliation_note = (
+        f"Our price of the CPO tariff differs from the CPO's total by {differences[0]} "
+        f"{cdr.currency}."
+        if rating.reconciliation_flagged and differences
+        else ""
+    )
+
+
+def _driver_of(cdr: CDR):
+    if cdr.credit:
+        raise ReviewNeeded(
+            Reason.CREDIT_CDR,
+            f"A credit CDR (correcting {cdr.credit_reference_id or 'an earlier CDR'}): issue a "
+            "credit note on the corrected invoice.",
+        )
+    if cdr.token is None or cdr.token.user is None:
+        raise ReviewNeeded(
+            Reason.UNKNOWN_TOKEN, f"Token {cdr.token_uid} ({cdr.token_type}) is not one of ours."
+        )
+    return cdr.token.user
+
+
+def _values_check(cdr: CDR) -> None:
+    problems = []
+    if cdr.total_energy < 0:
+        problems.append(f"negative energy ({cdr.total_energy} kWh)")
+    if cdr.total_energy > Decimal(settings.BILLING_CDR_MAX_KWH):
+        problems.append(f"{cdr.total_energy} kWh is more than {settings.BILLING_CDR_MAX_KWH}")
+    if cdr.end_date_time < cdr.start_date_time:
+        problems.append("it ends before it starts")
+    elif cdr.end_date_time - cdr.start_date_time > timedelta(days=settings.BILLING_CDR_MAX_DAYS):
+        problems.append(f"it lasts more than {settings.BILLING_CDR_MAX_DAYS} days")
+    if cdr.total_time < 0 or (cdr.total_parking_time or 0) < 0:
+        problems.append("negative time")
+    if cdr.total_cost_excl_vat < 0:
+        problems.append("a negative total cost")
+    if problems:
+        raise ReviewNeeded(Reason.IMPOSSIBLE_VALUES, "Impossible values: " + "; ".join(problems))
+    session = cdr.session
+    if session is not None and session.currency and session.currency != cdr.currency:
+        raise ReviewNeeded(
+            Reason.CURRENCY_MISMATCH,
+            f"The CDR is in {cdr.currency}, its session in {session.currency}.",
+        )
+
+
+def _status_set(cdr: CDR, status: str) -> None:
+    cdr.rating_status = status
+    cdr.save(update_fields=["rating_status", "updated_at"])
+
+
+def _charge_later(invoice_id: str) -> None:
+    from billing.tasks import invoice_charge_task
+
+    # Stripe-bound work may have a queue (and workers) of its own, so a slow Stripe never
+    # holds up rating.
+    queue = settings.BILLING_CHARGE_QUEUE or None
+    invoice_charge_task.apply_async(args=[invoice_id], queue=queue)
+
+
+# --- the review queue ------------------------------------------------------------------------
+
+
+def cdr_review_approve(*, rating_id: int, user, note: str) -> CdrRating:
+    """Staff approve a queued CDR: it is rated anyway (the value checks skipped)."""
+    with transaction.atomic():
+        rating = CdrRating.objects.select_for_update().get(pk=rating_id)
+        if rating.cdr.rating_status != Rating.NEEDS_REVIEW:
+            return rating
+        _decide(rating, CdrRating.Decision.APPROVED, user, note)
+        return cdr_rate(cdr_id=rating.cdr_id, approved=True)
+
+
+def cdr_review_not_billable(*, rating_id: int, user, note: str) -> CdrRating:
+    """Staff close a queued CDR without charging anyone."""
+    with transaction.atomic():
+        rating = CdrRating.objects.select_for_update().get(pk=rating_id)
+        cdr = CDR.objects.select_for_update().get(pk=rating.cdr_id)
+        if cdr.rating_status not in (Rating.NEEDS_REVIEW, Rating.FAILED, Rating.PENDING):
+            return rating
+        _decide(rating, CdrRating.Decision.NOT_BILLABLE, user, note)
+        _status_set(cdr, Rating.NOT_BILLABLE)
+        return rating
+
+
+def _decide(rating: CdrRating, decision: str, user, note: str) -> None:
+    note = (note or "").strip()
+    if not note:
+        raise ValueError("A note saying why is required.")
+    rating.decision = decision
+    rating.decision_note = note[:500]
+    rating.decided_by = user
+    rating.decided_at = timezone.now()
+    rating.save()
+
+
+def cdrs_stale_pending(*, older_than_seconds: int) -> list[int]:
+    """CDRs whose rating task was lost (still pending after a while): the sweeper re-enqueues."""
+    moment = timezone.now() - timedelta(seconds=older_than_seconds)
+    return list(
+        CDR.objects.filter(
+            rating_status__in=(Rating.PENDING, Rating.IN_PROGRESS), created_at__lte=moment
+        ).values_list("pk", flat=True)[:1000]
+    )
