@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billing.invoice_lines import invoice_lines
 from billing.models import Payment, PlanHoldPolicy, SessionCost, SessionHold
 from billing.pricing import PriceUnavailable, hold_preview, session_driver_price
 from billing.services.payments import PaymentError, payment_hold_place, payment_release
@@ -33,7 +34,7 @@ def session_cost_update(*, session_id: int) -> SessionCost | None:
         return None
     fields = {"session_last_updated": session.last_updated, "power_kw": _power_kw(session)}
     try:
-        breakdown = session_driver_price(session=session).rounded()
+        breakdown = session_driver_price(session=session)
     except (PriceUnavailable, PricingError) as error:
         fields.update(
             currency=session.currency,
@@ -42,16 +43,7 @@ def session_cost_update(*, session_id: int) -> SessionCost | None:
             error=str(error)[:300],
         )
     else:
-        fields.update(
-            currency=breakdown.currency,
-            total_excl_vat=breakdown.total_cost.excl_vat,
-            total_incl_vat=_incl(breakdown.total_cost),
-            energy_cost=_incl(breakdown.total_energy_cost),
-            time_cost=_incl(breakdown.total_time_cost),
-            parking_cost=_incl(breakdown.total_parking_cost),
-            fixed_cost=_incl(breakdown.total_fixed_cost),
-            error="",
-        )
+        fields.update(currency=breakdown.currency, error="", **_running_cost(breakdown))
     updated = SessionCost.objects.filter(
         session=session, session_last_updated__lte=session.last_updated
     ).update(**fields)
@@ -64,8 +56,19 @@ def session_cost_update(*, session_id: int) -> SessionCost | None:
         return SessionCost.objects.filter(session=session).first()
 
 
-def _incl(price) -> Decimal:
-    return price.excl_vat if price.incl_vat is None else price.incl_vat
+def _running_cost(breakdown) -> dict[str, Decimal]:
+    """The running cost as the invoice will state it: the invoice's own lines (rounded once per
+    line, VAT per line), so the driver is shown to the cent what they will be charged."""
+    lines, totals = invoice_lines(breakdown)
+    per_component = dict.fromkeys(("energy", "time", "parking", "fixed"), Decimal(0))
+    for line in lines:
+        if line.component in per_component:
+            per_component[line.component] += line.amount_incl_vat
+    return {
+        "total_excl_vat": totals.excl_vat,
+        "total_incl_vat": totals.incl_vat,
+        **{f"{component}_cost": amount for component, amount in per_component.items()},
+    }
 
 
 def _power_kw(session: Session) -> Decimal | None:

@@ -208,3 +208,20 @@ def test_the_session_list_refuses_bad_paging_and_writes(driver):
     assert client.get("/api/v1/sessions?offset=x").status_code == 400
     assert client.post("/api/v1/sessions", {}, format="json").status_code == 405
     assert client.get("/account/sessions/99999999999999999999/").status_code in (302, 404)
+
+
+def test_the_running_cost_is_rounded_as_the_invoice_will_be(
+    partner, token, django_capture_on_commit_callbacks
+):
+    """Per line, VAT per line: 1.10 start fee (VAT 0.23) + 1.5 kWh * 0.33 = 0.495 -> 0.50 (VAT
+    0.11) is 1.94 incl. VAT; rounding the session's total once would show 1.93."""
+    session = put(
+        partner,
+        session_data(token, periods=[period(0, 1.5)], kwh=1.5),
+        django_capture_on_commit_callbacks,
+    )
+
+    cost = SessionCost.objects.get(session=session)
+
+    assert (cost.total_excl_vat, cost.total_incl_vat) == (Decimal("1.60"), Decimal("1.94"))
+    assert (cost.fixed_cost, cost.energy_cost) == (Decimal("1.33"), Decimal("0.61"))
