@@ -58,13 +58,6 @@ def invoice_pdf(request: HttpRequest, invoice_id) -> HttpResponse:
 
 @login_required
 @require_GET
-def session_list(request: HttpRequest) -> HttpResponse:
-    sessions = selectors.session_list(user=request.user)[:100]
-    return render(request, "billing/sessions.html", {"sessions": sessions})
-
-
-@login_required
-@require_GET
 def session_detail(request: HttpRequest, session_id) -> HttpResponse:
     session = _own_session(request, session_id)
     template = (

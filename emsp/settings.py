@@ -133,6 +133,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German")), ("nl", _("Dutch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
+# The zone a driver's charging history is counted in (months, dates) unless the app sends its own.
+DRIVER_TIME_ZONE = os.environ.get("DRIVER_TIME_ZONE", "Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True
 
