@@ -96,7 +96,9 @@ class SessionCostFactory(factory.django.DjangoModelFactory):
 
     session = factory.SubFactory(SessionFactory)
     currency = "EUR"
-    total_excl_vat = factory.LazyAttribute(lambda c: (c.total_incl_vat / Decimal("1.21")))
+    total_excl_vat = factory.LazyAttribute(
+        lambda c: (c.total_incl_vat / Decimal("1.21")).quantize(Decimal("0.0001"))
+    )
     total_incl_vat = Decimal("7.50")
     session_last_updated = factory.LazyFunction(timezone.now)
 
