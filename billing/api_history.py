@@ -1,12 +1,14 @@
 """The app's charging history (mounted under /api/v1/): sessions filtered by period, monthly
 totals and the CSV export; the driver's own only."""
 
+from types import SimpleNamespace
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,20 +21,21 @@ from emsp.api import PAGINATION_PARAMETERS, paginated, paginated_response
 
 TZ_PARAMETER = OpenApiParameter(
     "tz",
-    {"type": "string", "maxLength": 64, "pattern": "^[A-Za-z0-9_+/-]+$"},
+    {"type": "string", "enum": sorted(selectors.time_zone_names())},
     description="IANA time zone the months and dates are counted in (default: the service's, "
     "DRIVER_TIME_ZONE), e.g. Europe/Amsterdam.",
 )
 PERIOD_PARAMETERS = [
     OpenApiParameter(
         "month",
-        {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
-        description="Sessions started in this month (YYYY-MM). Not with year, from or to.",
+        {"type": "string", "pattern": "^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"},
+        description="Sessions started in this month (YYYY-MM). Filters given together narrow "
+        "each other.",
     ),
     OpenApiParameter(
         "year",
-        {"type": "string", "pattern": "^[0-9]{4}$"},
-        description="Sessions started in this year (YYYY, 2000-2100).",
+        {"type": "string", "pattern": "^[1-9][0-9]{3}$"},
+        description="Sessions started in this year (YYYY).",
     ),
     OpenApiParameter(
         "from",
@@ -50,7 +53,7 @@ PERIOD_PARAMETERS = [
 
 def history_filter(request: Request) -> tuple[HistoryFilterForm, Any, Any]:
     """The validated filter, its time zone and period; 400 naming the parameter otherwise."""
-    form = HistoryFilterForm.from_query(request.query_params)
+    form = HistoryFilterForm.from_query(request.query_params, strict=True)
     if not form.is_valid():
         raise ValidationError(form.errors_by_parameter())
     tz = selectors.driver_time_zone(user=request.user, requested=form.cleaned_data["tz"])
@@ -131,11 +134,19 @@ class CsvRenderer(BaseRenderer):
         return JSONRenderer().render(data)
 
 
+class AcceptHeaderNegotiation(DefaultContentNegotiation):
+    """Only the Accept header chooses: ?format= is not a parameter of these endpoints (DRF would
+    answer an unknown format with 404)."""
+
+    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
+
+
 class HistoryExportApi(OwnObjectsApi):
     """The filtered history as CSV (oldest first): times with the location's UTC offset,
     amounts as decimal strings beside their currency."""
 
     renderer_classes = [JSONRenderer, CsvRenderer]
+    content_negotiation_class = AcceptHeaderNegotiation
 
     @extend_schema(
         parameters=PERIOD_PARAMETERS,

@@ -12,13 +12,13 @@ from billing.selectors_history import (
     Period,
     dates_period,
     month_period,
+    period_intersection,
     time_zone_get,
     year_period,
 )
 
-FIRST_YEAR, LAST_YEAR = 2000, 2100
-MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
-YEAR = re.compile(r"[0-9]{4}")
+MONTH = re.compile(r"[1-9][0-9]{3}-(0[1-9]|1[0-2])")
+YEAR = re.compile(r"[1-9][0-9]{3}")
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # The query parameter each field is read from (from/to are Python keywords).
 PARAMETERS = {"month": "month", "year": "year", "date_from": "from", "date_to": "to", "tz": "tz"}
@@ -32,12 +32,17 @@ class HistoryFilterForm(forms.Form):
     tz = forms.CharField(required=False, max_length=64)
 
     @classmethod
-    def from_query(cls, query: QueryDict) -> "HistoryFilterForm":
+    def from_query(cls, query: QueryDict, *, strict: bool = False) -> "HistoryFilterForm":
+        """The form of the query's parameters. strict (the API): a parameter sent empty is
+        refused; the page's form sends its empty fields, meaning "not filtered"."""
         form = cls({field: query.get(name, "") for field, name in PARAMETERS.items()})
         form.repeated = tuple(n for n in PARAMETERS.values() if len(query.getlist(n)) > 1)
+        if strict:
+            form.empty = tuple(n for n in PARAMETERS.values() if n in query and not query[n])
         return form
 
     repeated: tuple[str, ...] = ()
+    empty: tuple[str, ...] = ()
 
     def clean_month(self) -> tuple[int, int] | None:
         value = self.cleaned_data["month"]
@@ -45,7 +50,7 @@ class HistoryFilterForm(forms.Form):
             return None
         if not MONTH.fullmatch(value):
             raise forms.ValidationError(_("Enter a month as YYYY-MM, e.g. 2026-03."))
-        return _in_range(int(value[:4])), int(value[5:])
+        return int(value[:4]), int(value[5:])
 
     def clean_year(self) -> int | None:
         value = self.cleaned_data["year"]
@@ -53,7 +58,7 @@ class HistoryFilterForm(forms.Form):
             return None
         if not YEAR.fullmatch(value):
             raise forms.ValidationError(_("Enter a year as YYYY, e.g. 2026."))
-        return _in_range(int(value))
+        return int(value)
 
     def clean_date_from(self) -> date | None:
         return _day(self.cleaned_data["date_from"])
@@ -71,29 +76,25 @@ class HistoryFilterForm(forms.Form):
         data = super().clean()
         for name in self.repeated:
             self.add_error(_field(name), _("Send this parameter once."))
-        sent = self.data
-        chosen = [bool(sent.get("month")), bool(sent.get("year"))]
-        chosen.append(bool(sent.get("date_from") or sent.get("date_to")))
-        if sum(chosen) > 1:
-            raise forms.ValidationError(
-                _("Filter by a month, a year or a range of dates: one of them."), code="exclusive"
-            )
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", _("The end date is before the start date."))
+        for name in self.empty:
+            self.add_error(_field(name), _("Empty: leave the parameter out or give a value."))
         return data
 
     def period(self, tz) -> Period | None:
-        """The chosen period in `tz` (None: everything). Call after is_valid()."""
+        """The chosen period in `tz` (None: everything); filters given together narrow each
+        other (month=2026-03&year=2025 is empty, as is from after to). After is_valid()."""
         data = self.cleaned_data
+        periods = []
         if data.get("month"):
             year, month = data["month"]
-            return month_period(year=year, month=month, tz=tz)
+            periods.append(month_period(year=year, month=month, tz=tz))
         if data.get("year"):
-            return year_period(year=data["year"], tz=tz)
+            periods.append(year_period(year=data["year"], tz=tz))
         if data.get("date_from") or data.get("date_to"):
-            return dates_period(date_from=data.get("date_from"), date_to=data.get("date_to"), tz=tz)
-        return None
+            periods.append(
+                dates_period(date_from=data.get("date_from"), date_to=data.get("date_to"), tz=tz)
+            )
+        return period_intersection(periods) if periods else None
 
     def errors_by_parameter(self) -> dict[str, list[str]]:
         """The errors under the query parameters' names (non_field_errors for the whole)."""
@@ -116,15 +117,6 @@ def _field(parameter: str) -> str:
     return {name: field for field, name in PARAMETERS.items()}[parameter]
 
 
-def _in_range(year: int) -> int:
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise forms.ValidationError(
-            _("Choose a year from %(first)s to %(last)s.")
-            % {"first": FIRST_YEAR, "last": LAST_YEAR}
-        )
-    return year
-
-
 def _day(value: str) -> date | None:
     if not value:
         return None
@@ -134,5 +126,4 @@ def _day(value: str) -> date | None:
         day = date.fromisoformat(value)
     except ValueError as error:
         raise forms.ValidationError(_("This date does not exist.")) from error
-    _in_range(day.year)
     return day

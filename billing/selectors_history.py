@@ -72,26 +72,40 @@ def driver_time_zone(*, user, requested: str | None = None) -> zoneinfo.ZoneInfo
     return time_zone_get(requested) or zoneinfo.ZoneInfo(settings.DRIVER_TIME_ZONE)
 
 
+# Days outside these are taken as these (no charging session is older or newer), so that any
+# well-formed date (0001-01-01, 9999-12-31) gives a period, not an overflow.
+FIRST_DAY, LAST_DAY = date(1000, 1, 1), date(9000, 1, 1)
+
+
 def month_period(*, year: int, month: int, tz: zoneinfo.ZoneInfo) -> Period:
     first = date(year, month, 1)
-    following = date(year + month // 12, month % 12 + 1, 1)
+    following = date(year + month // 12, month % 12 + 1, 1) if year < LAST_DAY.year else LAST_DAY
     return Period(_midnight(first, tz), _midnight(following, tz))
 
 
 def year_period(*, year: int, tz: zoneinfo.ZoneInfo) -> Period:
-    return Period(_midnight(date(year, 1, 1), tz), _midnight(date(year + 1, 1, 1), tz))
+    following = date(year + 1, 1, 1) if year < LAST_DAY.year else LAST_DAY
+    return Period(_midnight(date(year, 1, 1), tz), _midnight(following, tz))
 
 
 def dates_period(*, date_from: date | None, date_to: date | None, tz: zoneinfo.ZoneInfo) -> Period:
     """From the start of date_from to the end of date_to (both days included)."""
+    following = (min(date_to, LAST_DAY) + timedelta(days=1)) if date_to else None
     return Period(
         _midnight(date_from, tz) if date_from else None,
-        _midnight(date_to + timedelta(days=1), tz) if date_to else None,
+        _midnight(following, tz) if following else None,
     )
 
 
+def period_intersection(periods: list[Period]) -> Period:
+    """The time in all of the periods (may be empty: start at or after end)."""
+    starts = [p.start for p in periods if p.start]
+    ends = [p.end for p in periods if p.end]
+    return Period(max(starts) if starts else None, min(ends) if ends else None)
+
+
 def _midnight(day: date, tz: zoneinfo.ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz)
+    return datetime.combine(min(max(day, FIRST_DAY), LAST_DAY), time(0), tzinfo=tz)
 
 
 def history_session_list(*, user, period: Period | None = None) -> QuerySet[Session]:

@@ -40,5 +40,5 @@ class ApiRateThrottle(SimpleRateThrottle):
             else:
                 ident = f"user:{request.user.pk}"
         else:
-            ident = "address:" + self.get_ident(request)
+            ident = f"address:{self.get_ident(request) or 'unknown'}"
         return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -155,10 +155,10 @@ def test_the_month_filter_on_the_page(driver_client, token):
         "month=26-03",
         "month=2026-3",
         "year=20x6",
-        "year=1999",
-        "month=2026-03&year=2026",
+        "year=0999",
+        "month=2026-03&month=2026-04",
     ],
-    ids=["month-13", "short-year", "one-digit-month", "not-a-year", "too-early", "month-and-year"],
+    ids=["month-13", "short-year", "one-digit-month", "not-a-year", "year-0999", "month-twice"],
 )
 def test_a_bad_filter_is_refused_with_400_and_says_why(driver_client, token, query):
     SessionFactory(token=token, location=LocationFactory(name="Somewhere"))
