@@ -12,6 +12,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from billing import selectors_history as selectors
 from billing.api_invoicing import AmountField, OwnObjectsApi, SessionOutputSerializer
@@ -134,11 +135,29 @@ class CsvRenderer(BaseRenderer):
         return JSONRenderer().render(data)
 
 
-class AcceptHeaderNegotiation(DefaultContentNegotiation):
-    """Only the Accept header chooses: ?format= is not a parameter of these endpoints (DRF would
-    answer an unknown format with 404)."""
+class StrictFormatNegotiation(DefaultContentNegotiation):
+    """An unknown ?format= does not choose a renderer (the Accept header does): the view
+    answers it with 400 naming the parameter (check_format), where DRF would answer 404 as if
+    the endpoint did not exist, and before it knows whether the method is allowed."""
 
+    def select_renderer(self, request: Request, renderers: list, format_suffix=None):
+        name = api_settings.URL_FORMAT_OVERRIDE
+        values = request.query_params.getlist(name) if name else []
+        if len(values) > 1 or (values and values[0] not in {r.format for r in renderers}):
+            return _AcceptOnly().select_renderer(request, renderers, format_suffix)
+        return super().select_renderer(request, renderers, format_suffix)
+
+
+class _AcceptOnly(DefaultContentNegotiation):
     settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
+
+
+def check_format(request: Request, renderers: list) -> None:
+    name = api_settings.URL_FORMAT_OVERRIDE
+    values = request.query_params.getlist(name) if name else []
+    known = [renderer.format for renderer in renderers]
+    if len(values) > 1 or (values and values[0] not in known):
+        raise ValidationError({name: [f"Send one of: {', '.join(known)}."]})
 
 
 class HistoryExportApi(OwnObjectsApi):
@@ -146,7 +165,7 @@ class HistoryExportApi(OwnObjectsApi):
     amounts as decimal strings beside their currency."""
 
     renderer_classes = [JSONRenderer, CsvRenderer]
-    content_negotiation_class = AcceptHeaderNegotiation
+    content_negotiation_class = StrictFormatNegotiation
 
     @extend_schema(
         parameters=PERIOD_PARAMETERS,
@@ -158,6 +177,7 @@ class HistoryExportApi(OwnObjectsApi):
         operation_id="history_export",
     )
     def get(self, request: Request):
+        check_format(request, self.get_renderers())
         form, tz, period = history_filter(request)
         rows = selectors.history_csv_rows(user=request.user, period=period, tz=tz)
         return csv_response(rows, filename=f"charging-history-{form.suffix()}.csv")

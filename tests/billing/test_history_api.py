@@ -143,6 +143,14 @@ def test_bad_parameters_are_refused_with_400_naming_them(driver, sessions, query
         assert field in error["fields"]
 
 
+@pytest.mark.parametrize("query", ["format=xml", "format=csv&format=json"])
+def test_the_export_refuses_an_unknown_format_parameter(driver, query):
+    response = app_client(driver).get(f"/api/v1/history/export.csv?{query}")
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["format"]
+
+
 def test_monthly_totals(driver, sessions, other_driver):
     # the last twelve months from now: the sessions are moved into the current month
     now = timezone.now()
