@@ -34,9 +34,8 @@ def history(request: HttpRequest) -> HttpResponse:
     form = HistoryFilterForm.from_query(request.GET)
     tz = selectors.driver_time_zone(user=request.user)
     valid = form.is_valid()
-    sessions = selectors.history_session_list(
-        user=request.user, period=form.period(tz) if valid else None
-    )
+    period = form.period(tz) if valid else None
+    sessions = selectors.history_session_list(user=request.user, period=period)
     page = Paginator(sessions if valid else sessions.none(), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -46,7 +45,7 @@ def history(request: HttpRequest) -> HttpResponse:
         "rows": [_row(session, tz) for session in page],
         "totals": selectors.history_monthly_totals(user=request.user, tz=tz),
         "time_zone": str(tz),
-        "filtered": valid and form.period(tz) is not None,
+        "filtered": period is not None,
     }
     return render(request, "billing/history.html", context, status=200 if valid else 400)
 

@@ -9,6 +9,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing.selectors_history import history_monthly_totals, history_session_list, month_period
@@ -313,3 +315,18 @@ def test_signed_out_visitors_are_sent_to_log_in(client):
         response = client.get(path)
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_page_makes_as_many_queries_for_20_sessions_as_for_3(driver_client, token):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert driver_client.get("/account/history/").status_code == 200
+        return len(captured)
+
+    for _ in range(3):
+        InvoiceFactory(session=SessionFactory(token=token))
+    few = queries()
+    for _ in range(17):
+        InvoiceFactory(session=SessionFactory(token=token))
+
+    assert queries() == few
