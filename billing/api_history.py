@@ -2,7 +2,7 @@
 totals and the CSV export; the driver's own only."""
 
 from types import SimpleNamespace
-from typing import Any
+from zoneinfo import ZoneInfo
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -18,6 +18,7 @@ from billing import selectors_history as selectors
 from billing.api_invoicing import AmountField, OwnObjectsApi, SessionOutputSerializer
 from billing.csv_export import csv_response
 from billing.forms_history import HistoryFilterForm
+from billing.selectors_history import Period
 from emsp.api import PAGINATION_PARAMETERS, paginated, paginated_response
 
 TZ_PARAMETER = OpenApiParameter(
@@ -52,7 +53,7 @@ PERIOD_PARAMETERS = [
 ]
 
 
-def history_filter(request: Request) -> tuple[HistoryFilterForm, Any, Any]:
+def history_filter(request: Request) -> tuple[HistoryFilterForm, ZoneInfo, Period | None]:
     """The validated filter, its time zone and period; 400 naming the parameter otherwise."""
     form = HistoryFilterForm.from_query(request.query_params, strict=True)
     if not form.is_valid():
@@ -125,7 +126,7 @@ class HistoryMonthlyTotalsApi(OwnObjectsApi):
 
 
 class CsvRenderer(BaseRenderer):
-    """Lets a client ask for text/csv; errors are still sent as JSON."""
+    """Lets a client ask for text/csv (errors are rendered by JSONRenderer all the same)."""
 
     media_type = "text/csv"
     format = "csv"
@@ -166,6 +167,12 @@ class HistoryExportApi(OwnObjectsApi):
 
     renderer_classes = [JSONRenderer, CsvRenderer]
     content_negotiation_class = StrictFormatNegotiation
+
+    def finalize_response(self, request: Request, response, *args, **kwargs):
+        if isinstance(response, Response):  # an error: JSON, whatever the client accepts
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema(
         parameters=PERIOD_PARAMETERS,

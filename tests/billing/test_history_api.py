@@ -151,6 +151,16 @@ def test_the_export_refuses_an_unknown_format_parameter(driver, query):
     assert list(response.json()["error"]["fields"]) == ["format"]
 
 
+def test_an_error_of_the_export_is_json_even_when_csv_is_asked_for(driver):
+    response = app_client(driver).get(
+        "/api/v1/history/export.csv?month=2026-13", HTTP_ACCEPT="text/csv"
+    )
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["fields"]["month"]
+
+
 def test_monthly_totals(driver, sessions, other_driver):
     # the last twelve months from now: the sessions are moved into the current month
     now = timezone.now()
