@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from billing.selectors_history import history_monthly_totals, history_session_list, month_period
+from billing.templatetags.billing_money import energy
 from tests.billing.factories import (
     InvoiceFactory,
     LocationFactory,
@@ -68,7 +69,7 @@ def test_the_page_shows_each_session_with_place_energy_duration_price_and_invoic
     page = response.content.decode()
     assert "Stationsplein" in page
     assert "Utrecht" in page
-    assert "31.250 kWh" in page
+    assert "31.25 kWh" in page
     assert "95 min" in page
     assert "12.34 EUR" in page
     assert invoice.number in page
@@ -330,3 +331,18 @@ def test_the_page_makes_as_many_queries_for_20_sessions_as_for_3(driver_client, 
         InvoiceFactory(session=SessionFactory(token=token))
 
     assert queries() == few
+
+
+@pytest.mark.parametrize(
+    ("kwh", "language", "shown"),
+    [
+        ("20.500000", "en", "20.5"),
+        ("41.000000", "en", "41"),
+        ("12.345600", "en", "12.346"),
+        ("0.000400", "en", "0"),
+        ("20.500000", "de", "20,5"),
+    ],
+)
+def test_energy_is_shown_to_three_decimals_without_trailing_zeros(kwh, language, shown):
+    with translation.override(language):
+        assert energy(Decimal(kwh)) == shown
