@@ -2,6 +2,8 @@
 Retry-After in the API's error shape; another token (of the same driver or another) is not
 affected. Rates come from the settings (API_RATE_PER_TOKEN, API_RATE_ANONYMOUS)."""
 
+import json
+
 import pytest
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
@@ -10,6 +12,7 @@ from emsp.throttling import ApiRateThrottle
 from tests.drivers.factories import DEFAULT_PASSWORD, DriverFactory
 
 pytestmark = pytest.mark.django_db
+OPENAPI_JSON = "application/vnd.oai.openapi+json"
 
 
 def app_login(user) -> str:
@@ -77,3 +80,18 @@ def test_anonymous_calls_are_counted_per_address_not_per_forwarded_header(settin
 
     assert results == [True, True, False]
     assert allowed("192.0.2.2", "198.51.100.1") is True
+
+
+def test_anonymous_calls_have_their_own_budget_per_address(settings, driver):
+    settings.API_RATE_ANONYMOUS = "2/min"
+    settings.API_RATE_PER_TOKEN = "100/min"
+    token = app_login(driver)
+    anonymous = APIClient(REMOTE_ADDR="192.0.2.7", HTTP_ACCEPT=OPENAPI_JSON)
+
+    statuses = [anonymous.get("/api/schema/").status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+    assert json.loads(anonymous.get("/api/schema/").content)["error"]["code"] == "throttled"
+    other_address = APIClient(REMOTE_ADDR="192.0.2.8", HTTP_ACCEPT=OPENAPI_JSON)
+    assert other_address.get("/api/schema/").status_code == 200
+    assert get_me(token).status_code == 200
