@@ -15,9 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -331,28 +329,11 @@ def payment_failure_notify(*, payment: Payment) -> bool:
     )
     if not updated:
         return False
-    link = settings.EMSP_PUBLIC_URL + reverse("billing:payment_pay", args=[payment.pk])
-    if payment.state == State.REQUIRES_ACTION:
-        reason = _("Your bank asks you to confirm this payment.")
-    else:
-        reason = _("Your card was declined.")
-    send_mail(
-        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{_('Payment needed')}",
-        message=_(
-            "%(reason)s\n\n%(description)s: %(amount)s %(currency)s\n\n"
-            "Pay it here, with the same or another card:\n%(link)s\n"
-        )
-        % {
-            "reason": reason,
-            "description": payment.description or payment.purpose,
-            "amount": payment.amount,
-            "currency": payment.currency,
-            "link": link,
-        },
-        from_email=None,
-        recipient_list=[payment.user.email],
-    )
-    return True
+    reason = "requires_action" if payment.state == State.REQUIRES_ACTION else "declined"
+    from drivers.notifications import payment_failed_notify
+
+    # Once per attempt: the counter above, and the notification log's key (payment, attempt).
+    return payment_failed_notify(payment=payment, attempt=attempts, reason=reason)
 
 
 def driver_unpaid_limit_check(*, user) -> bool:
