@@ -170,6 +170,10 @@ def token_block(*, user: User, token_id: int) -> Token:
     token = Token.objects.select_for_update().get(pk=token_id, user=user)
     if token.type != Token.Type.RFID:
         raise ValidationError(_("Only RFID cards can be blocked."))
+    from billing.models import TokenBlock
+
+    # Blocked for unpaid invoices too: paying them must not bring the lost card back.
+    TokenBlock.objects.filter(token=token).delete()
     if not token.valid:
         return token
     token = token_valid_set(token=token, valid=False)
