@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -130,6 +131,10 @@ def test_a_driver_starts_follows_and_stops_a_charge_on_the_pages(network, client
     ended = text(client.get(session_url))
     assert 'id="session-stop-button"' not in ended
     assert "hx-trigger" not in ended  # no more polling
+    # Told once that it started, however many Session updates the CPO sent.
+    assert [m.subject for m in mail.outbox if "started" in m.subject] == [
+        "[EMSP] Your charge has started"
+    ]
 
 
 def test_a_command_page_polls_while_open_and_refreshes_without_javascript(
