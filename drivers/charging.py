@@ -7,6 +7,7 @@ the driver; another driver's connector, command or session is DoesNotExist (call
 """
 
 import uuid
+from datetime import timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -26,6 +27,8 @@ from roaming.commands import (
 )
 from roaming.models import Command, Connector, Partner, Session
 from roaming.ocpi.enums import CommandType
+
+STALE_SESSION_AFTER = timedelta(hours=24)
 
 # Charge points a start cannot succeed at (the CPO would refuse or fail it).
 UNAVAILABLE_STATUSES = {
@@ -95,7 +98,11 @@ def charge_start_refusal(*, user: User, connector: Connector) -> ChargingRefused
 
 def charging_ongoing(*, user: User) -> bool:
     """A session of the driver's that has not ended, or a start still waiting for its outcome."""
-    if Session.objects.filter(token__user=user, status__in=ONGOING_SESSION).exists():
+    # A session the CPO has not updated for a day is stale (its end was lost), not charging.
+    recent = timezone.now() - STALE_SESSION_AFTER
+    if Session.objects.filter(
+        token__user=user, status__in=ONGOING_SESSION, last_updated__gte=recent
+    ).exists():
         return True
     return Command.objects.filter(
         driver=user,

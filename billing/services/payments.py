@@ -324,16 +324,18 @@ def payment_failure_notify(*, payment: Payment) -> bool:
         return False
     if not last.off_session:
         return False  # the driver was paying on the page and saw the answer there
-    updated = Payment.objects.filter(pk=payment.pk, driver_notified_attempt__lt=attempts).update(
-        driver_notified_attempt=attempts
-    )
-    if not updated:
-        return False
     reason = "requires_action" if payment.state == State.REQUIRES_ACTION else "declined"
     from drivers.notifications import payment_failed_notify
 
-    # Once per attempt: the counter above, and the notification log's key (payment, attempt).
-    return payment_failed_notify(payment=payment, attempt=attempts, reason=reason)
+    # Once per attempt: the counter and the notification log's key (payment, attempt), written
+    # with the sending in one transaction: a failed send leaves both for the retried task.
+    with transaction.atomic():
+        updated = Payment.objects.filter(
+            pk=payment.pk, driver_notified_attempt__lt=attempts
+        ).update(driver_notified_attempt=attempts)
+        if not updated:
+            return False
+        return payment_failed_notify(payment=payment, attempt=attempts, reason=reason)
 
 
 def driver_unpaid_limit_check(*, user) -> bool:

@@ -379,6 +379,9 @@ def test_a_driver_already_charging_is_refused(charging_driver, place):
     status, body = refused(charging_driver, place.pk)
 
     assert (status, body["error"]["code"]) == (409, "already_charging")
+    # A session the CPO stopped reporting a day ago does not keep the driver from charging.
+    Session.objects.filter(pk=session.pk).update(last_updated=timezone.now() - timedelta(hours=25))
+    assert refused(charging_driver, place.pk)[1]["error"]["code"] == "refused"
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ charged at the fake Stripe."""
 from smtplib import SMTPException
 
 import pytest
+from celery.exceptions import Retry
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 
@@ -191,3 +192,22 @@ def test_an_email_that_could_not_be_sent_is_sent_when_tried_again(driver, settin
     assert notification_send(user=driver, kind="session_started", reference=1, context=context)
     assert not notification_send(user=driver, kind="session_started", reference=1, context=context)
     assert len(mail.outbox) == 1
+
+
+def test_a_payment_email_that_could_not_be_sent_is_sent_by_the_retried_task(
+    partner, driver, settings, django_capture_on_commit_callbacks
+):
+    save_card(driver, settings, number=DECLINED_WHEN_CHARGED)
+    settings.EMAIL_BACKEND = f"{__name__}.BrokenMailServer"
+    token = our_token(user=driver)
+
+    with pytest.raises(Retry):  # tasks run in-process here: the task's retry surfaces
+        charge(partner, token, django_capture_on_commit_callbacks)
+
+    payment = Payment.objects.get(user=driver)
+    assert payment.state == Payment.State.FAILED
+    assert payment.driver_notified_attempt == 0  # not marked as told
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert payment_failure_notify_task(str(payment.pk)) is True
+    assert payment_failure_notify_task(str(payment.pk)) is False
+    assert len(sent("Payment needed")) == 1
