@@ -91,3 +91,20 @@ def test_a_driver_starts_watches_the_cost_rise_and_stops(
     expect(page.locator("#session-cost")).not_to_contain_text("–")
     assert euros(page.locator("#session-cost").inner_text()) > first
     screenshot("session-finished")
+
+
+def test_the_tokens_page_links_a_card_and_is_accessible(driver_page: Page, driver, screenshot):
+    page = driver_page
+
+    page.goto("/account/tokens/")
+    assert_accessible(page)
+    page.get_by_label("Card UID").fill("not a uid")
+    page.get_by_label("Number printed on the card").fill("NL-EMS-1")
+    page.get_by_role("button", name="Link card").click()
+    expect(page.locator(".has-error")).to_contain_text("8 to 20 hexadecimal digits")
+    assert_accessible(page)
+    page.get_by_label("Card UID").fill("04A2B3C4D5E6F7")
+    page.get_by_role("button", name="Link card").click()
+    expect(page.locator("#rfid-cards")).to_contain_text("NL-EMS-1")
+    assert_accessible(page)
+    screenshot("tokens")
