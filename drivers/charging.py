@@ -68,6 +68,11 @@ def charge_connector_get(*, connector_id: int | str) -> Connector:
 def charge_start_refusal(*, user: User, connector: Connector) -> ChargingRefused | None:
     """Why this driver cannot start at this connector now, or None: the checks made before a
     command is sent, in the order a driver fixes them. A few indexed queries."""
+    if charging_ongoing(user=user):  # first: the charge point "in use" may be theirs
+        return ChargingRefused(
+            "already_charging",
+            _("You are already charging, or a start is on its way. Stop that charge first."),
+        )
     status_message = UNAVAILABLE_STATUSES.get(connector.evse.status)
     if status_message:
         return ChargingRefused("connector_unavailable", str(status_message))
@@ -88,11 +93,6 @@ def charge_start_refusal(*, user: User, connector: Connector) -> ChargingRefused
         else:
             message = _("Please pay your open invoices before you charge again.")
         return ChargingRefused(eligibility.reason, message)
-    if charging_ongoing(user=user):
-        return ChargingRefused(
-            "already_charging",
-            _("You are already charging, or a start is on its way. Stop that charge first."),
-        )
     return None
 
 
