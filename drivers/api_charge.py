@@ -63,7 +63,10 @@ class CommandOutputSerializer(serializers.Serializer):
         help_text="pending → accepted → succeeded, or rejected / failed / timeout. A start is "
         "done when session_id is set.",
     )
-    final = serializers.SerializerMethodField(help_text="No further change is expected.")
+    final = serializers.SerializerMethodField(
+        help_text="No further change is expected: stop polling (a start is final once its "
+        "session_id is known, or it failed)."
+    )
     message = serializers.SerializerMethodField(help_text="The state in words, for people.")
     detail = serializers.SerializerMethodField(
         help_text="The charge point's own word (e.g. EVSE_OCCUPIED) or why it failed."
@@ -73,7 +76,7 @@ class CommandOutputSerializer(serializers.Serializer):
     links = serializers.SerializerMethodField()
 
     def get_final(self, command: Command) -> bool:
-        return not charging.command_is_open(command)
+        return not charging.command_is_waiting(command)
 
     def get_message(self, command: Command) -> str:
         return charging.command_outcome_text(command)

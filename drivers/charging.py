@@ -184,6 +184,16 @@ def command_is_open(command: Command) -> bool:
     return command.status in OPEN_STATUSES
 
 
+def command_is_waiting(command: Command) -> bool:
+    """Worth asking again: still open, or a start the charge point carried out whose Session
+    report follows within seconds."""
+    return command_is_open(command) or (
+        command.kind == CommandType.START_SESSION
+        and not command.session_id
+        and command.status == Command.Status.SUCCEEDED
+    )
+
+
 def command_outcome_text(command: Command) -> str:
     """What the driver reads about the command's state."""
     start = command.kind == CommandType.START_SESSION

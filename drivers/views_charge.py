@@ -79,13 +79,7 @@ def charge_command(request: HttpRequest, command_id: str) -> HttpResponse:
         "command": command,
         "is_start": command.kind == CommandType.START_SESSION,
         "is_open": is_open,
-        # A start the charge point carried out: the Session report follows within seconds.
-        "polling": is_open
-        or (
-            command.kind == CommandType.START_SESSION
-            and not command.session_id
-            and command.status == Command.Status.SUCCEEDED
-        ),
+        "polling": charging.command_is_waiting(command),
         "outcome": charging.command_outcome_text(command),
         "detail": "" if is_open else charging.command_detail_text(command),
         "session_url": session_url,
