@@ -2,6 +2,8 @@
 limits are retried with backoff; declines are final and never retried here (the beat sweeper
 schedules later off-session tries)."""
 
+from smtplib import SMTPException
+
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
@@ -36,7 +38,13 @@ def payment_retry_task(payment_id: str) -> str:
     return services.payment_retry(payment_id=payment_id).state
 
 
-@shared_task(name="billing.payment_failure_notify", acks_late=True)
+@shared_task(
+    name="billing.payment_failure_notify",
+    acks_late=True,
+    autoretry_for=(SMTPException, ConnectionError),
+    retry_backoff=10,
+    max_retries=8,
+)
 def payment_failure_notify_task(payment_id: str) -> bool:
     return services.payment_failure_notify(payment=Payment.objects.get(pk=payment_id))
 

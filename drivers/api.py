@@ -22,6 +22,9 @@ class MeOutputSerializer(serializers.Serializer):
     country = CountryField(country_dict=False, allow_blank=True)
     preferred_language = serializers.ChoiceField(choices=settings.LANGUAGES)
     marketing_consent = serializers.BooleanField()
+    notification_emails = serializers.BooleanField(
+        help_text="Emails when a charge starts and ends (payment problems are always emailed)."
+    )
     has_billing_address = serializers.BooleanField()
 
 
@@ -40,6 +43,7 @@ class MeUpdateInputSerializer(JsonInputSerializer):
     country = CountryField(allow_blank=True, required=False)
     preferred_language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
     marketing_consent = serializers.BooleanField(required=False)
+    notification_emails = serializers.BooleanField(required=False)
 
 
 class MeApi(APIView):

@@ -6,4 +6,7 @@ class DriversConfig(AppConfig):
     verbose_name = "Drivers"
 
     def ready(self) -> None:
-        from drivers import authentication  # noqa: F401 - registers the OpenAPI auth scheme
+        from drivers import (
+            authentication,  # noqa: F401 - registers the OpenAPI auth scheme
+            receivers,  # noqa: F401 - connects the notification receivers
+        )

@@ -17,6 +17,7 @@ class DriverProfileForm(forms.ModelForm):
             "country",
             "preferred_language",
             "marketing_consent",
+            "notification_emails",
         )
         widgets = {
             "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
@@ -46,3 +47,20 @@ class AccountDeleteForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError(_("That is not your password."))
         return password
+
+
+class RfidLinkForm(forms.Form):
+    """Link an RFID card the driver holds: its UID and the number printed on it. The service
+    (token_rfid_link) validates and normalises both."""
+
+    uid = forms.CharField(
+        label=_("Card UID"),
+        max_length=40,
+        help_text=_("8 to 20 hexadecimal digits, e.g. 04A2B3C4D5E6F7."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    visual_number = forms.CharField(
+        label=_("Number printed on the card"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )

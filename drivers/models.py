@@ -74,6 +74,11 @@ class DriverProfile(models.Model):
     )
     marketing_consent = models.BooleanField(_("send me news and offers"), default=False)
     marketing_consent_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    notification_emails = models.BooleanField(
+        _("email me when a charge starts and ends"),
+        default=True,
+        help_text=_("Payment problems and receipts are always emailed."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -149,3 +154,64 @@ class Token(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "last_updated"}
         super().save(*args, **kwargs)
+
+
+class CardOrder(models.Model):
+    """A driver's order of an RFID card, shipped to the address on their profile.
+
+    requested (by the driver) -> linked (staff entered the card's uid: the RFID token exists) ->
+    shipped (staff posted it). The shipping address is a copy, kept as it was at the order.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("requested")
+        LINKED = "linked", _("card linked, to be posted")
+        SHIPPED = "shipped", _("shipped")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="card_orders")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    shipping_name = models.CharField(max_length=150)
+    shipping_address = models.TextField()
+    token = models.OneToOneField(
+        Token, null=True, blank=True, on_delete=models.SET_NULL, related_name="card_order"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    linked_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("RFID card order")
+        ordering = ("-created_at",)
+        constraints = [
+            # One open order at a time: a double submit does not order two cards.
+            models.UniqueConstraint(
+                "user",
+                condition=models.Q(status="requested"),
+                name="drivers_cardorder_one_open_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_status_display()}"
+
+
+class Notification(models.Model):
+    """An email we sent a driver about one thing, once: `key` names it (e.g.
+    "session_started:42"), and its uniqueness makes a retried task send nothing."""
+
+    class Kind(models.TextChoices):
+        SESSION_STARTED = "session_started", _("session started")
+        SESSION_FINISHED = "session_finished", _("session finished")
+        PAYMENT_FAILED = "payment_failed", _("payment failed")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    key = models.CharField(max_length=100, unique=True)
+    language = models.CharField(max_length=8)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-sent_at",)
+
+    def __str__(self) -> str:
+        return self.key

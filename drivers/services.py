@@ -1,13 +1,17 @@
+import re
 import secrets
 import uuid
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from drivers.models import DriverProfile, Token, User
+from drivers.models import CardOrder, DriverProfile, Token, User
 from drivers.selectors import driver_profile_get
 
 PROFILE_FIELDS = (
@@ -20,6 +24,7 @@ PROFILE_FIELDS = (
     "country",
     "preferred_language",
     "marketing_consent",
+    "notification_emails",
 )
 
 
@@ -115,6 +120,133 @@ def token_valid_set(*, token: Token, valid: bool) -> Token:
         token.valid = valid
         token.save(update_fields=["valid"])
     return token
+
+
+RFID_UID = re.compile(r"^[0-9A-F]{8,20}$")
+VISUAL_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9 -]{0,62}[A-Z0-9]$|^[A-Z0-9]$")
+
+
+def rfid_card_clean(*, uid: str, visual_number: str) -> tuple[str, str]:
+    """The card's uid as the reader sends it (hex, 8 to 20 digits, upper-cased) and the number
+    printed on it (letters, digits, spaces and dashes). ValidationError naming the field."""
+    uid = uid.strip().replace(":", "").replace(" ", "").upper()
+    visual_number = " ".join(visual_number.split()).upper()
+    errors = {}
+    if not RFID_UID.match(uid):
+        errors["uid"] = [_("Enter the card's UID: 8 to 20 hexadecimal digits (0-9, A-F).")]
+    if not VISUAL_NUMBER.match(visual_number):
+        errors["visual_number"] = [
+            _("Enter the number printed on the card (letters, digits, spaces and dashes).")
+        ]
+    if errors:
+        raise ValidationError(errors)
+    return uid, visual_number
+
+
+@transaction.atomic
+def token_rfid_link(*, user: User, uid: str, visual_number: str) -> Token:
+    """Link an RFID card the driver holds to their account, and tell the CPOs (after commit).
+    ValidationError (field uid) when the card is anyone's already."""
+    uid, visual_number = rfid_card_clean(uid=uid, visual_number=visual_number)
+    taken = Token.objects.annotate(upper_uid=Upper("uid")).filter(
+        upper_uid=uid, type=Token.Type.RFID
+    )
+    if taken.exists():
+        raise ValidationError({"uid": [_("This card is already linked to an account.")]})
+    try:
+        with transaction.atomic():
+            token = token_rfid_add(user=user, uid=uid, visual_number=visual_number)
+    except IntegrityError:  # linked at the same moment by another request
+        raise ValidationError({"uid": [_("This card is already linked to an account.")]}) from None
+    _push_later(token)
+    return token
+
+
+@transaction.atomic
+def token_block(*, user: User, token_id: int) -> Token:
+    """Block the driver's lost RFID card for good (valid False) and push it to every CPO after
+    commit. Only staff can unblock (`token_unblock`). Token.DoesNotExist for another driver's
+    token; ValidationError for the app token (blocking it would lock the driver out)."""
+    token = Token.objects.select_for_update().get(pk=token_id, user=user)
+    if token.type != Token.Type.RFID:
+        raise ValidationError(_("Only RFID cards can be blocked."))
+    from billing.models import TokenBlock
+
+    # Blocked for unpaid invoices too: paying them must not bring the lost card back.
+    TokenBlock.objects.filter(token=token).delete()
+    if not token.valid:
+        return token
+    token = token_valid_set(token=token, valid=False)
+    _push_later(token)
+    return token
+
+
+@transaction.atomic
+def token_unblock(*, token: Token) -> Token:
+    """Staff: make a blocked token valid again and push it to every CPO after commit."""
+    token = token_valid_set(token=token, valid=True)
+    _push_later(token)
+    return token
+
+
+def _push_later(token: Token) -> None:
+    from billing.tasks import token_push_task
+
+    token_id = token.pk
+    transaction.on_commit(lambda: token_push_task.delay(token_id), robust=True)
+
+
+@transaction.atomic
+def card_order_request(*, user: User) -> CardOrder:
+    """Order an RFID card to the address on the driver's profile. ValidationError when the
+    profile has no complete address or an order is still open."""
+    profile = driver_profile_get(user=user)
+    if not profile.has_billing_address:
+        raise ValidationError(
+            _("Add your name and address to your profile first: we post the card there.")
+        )
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    if CardOrder.objects.filter(user=user, status=CardOrder.Status.REQUESTED).exists():
+        raise ValidationError(_("Your card is already ordered; it will be posted soon."))
+    lines = [
+        profile.address_line1,
+        profile.address_line2,
+        f"{profile.postal_code} {profile.city}".strip(),
+        profile.country.name,
+    ]
+    return CardOrder.objects.create(
+        user=user,
+        shipping_name=profile.full_name,
+        shipping_address="\n".join(line for line in lines if line),
+    )
+
+
+@transaction.atomic
+def card_order_fulfil(*, order_id: int, uid: str, visual_number: str) -> CardOrder:
+    """Staff: the card for this order is picked; its uid creates the driver's RFID token.
+    ValidationError when the order is not open or the card is taken or malformed."""
+    order = CardOrder.objects.select_for_update().select_related("user").get(pk=order_id)
+    if order.status != CardOrder.Status.REQUESTED:
+        raise ValidationError(_("This order already has its card."))
+    order.token = token_rfid_link(user=order.user, uid=uid, visual_number=visual_number)
+    order.status = CardOrder.Status.LINKED
+    order.linked_at = timezone.now()
+    order.save(update_fields=["token", "status", "linked_at"])
+    return order
+
+
+@transaction.atomic
+def card_order_ship(*, order_id: int) -> CardOrder:
+    """Staff: the linked card is in the post. Idempotent; ValidationError before it is linked."""
+    order = CardOrder.objects.select_for_update().get(pk=order_id)
+    if order.status == CardOrder.Status.SHIPPED:
+        return order
+    if order.status != CardOrder.Status.LINKED:
+        raise ValidationError(_("Enter the card's UID before shipping it."))
+    order.status = CardOrder.Status.SHIPPED
+    order.shipped_at = timezone.now()
+    order.save(update_fields=["status", "shipped_at"])
+    return order
 
 
 def _token_issuer() -> str:

@@ -18,6 +18,8 @@ STAFF_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "drivers.user": EDIT,
         "drivers.driverprofile": EDIT,
         "drivers.token": EDIT,
+        "drivers.cardorder": EDIT,
+        "drivers.notification": VIEW,
         "account.emailaddress": EDIT,
         "roaming.location": VIEW,
         "roaming.evse": VIEW,

@@ -15,9 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -326,33 +324,18 @@ def payment_failure_notify(*, payment: Payment) -> bool:
         return False
     if not last.off_session:
         return False  # the driver was paying on the page and saw the answer there
-    updated = Payment.objects.filter(pk=payment.pk, driver_notified_attempt__lt=attempts).update(
-        driver_notified_attempt=attempts
-    )
-    if not updated:
-        return False
-    link = settings.EMSP_PUBLIC_URL + reverse("billing:payment_pay", args=[payment.pk])
-    if payment.state == State.REQUIRES_ACTION:
-        reason = _("Your bank asks you to confirm this payment.")
-    else:
-        reason = _("Your card was declined.")
-    send_mail(
-        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{_('Payment needed')}",
-        message=_(
-            "%(reason)s\n\n%(description)s: %(amount)s %(currency)s\n\n"
-            "Pay it here, with the same or another card:\n%(link)s\n"
-        )
-        % {
-            "reason": reason,
-            "description": payment.description or payment.purpose,
-            "amount": payment.amount,
-            "currency": payment.currency,
-            "link": link,
-        },
-        from_email=None,
-        recipient_list=[payment.user.email],
-    )
-    return True
+    reason = "requires_action" if payment.state == State.REQUIRES_ACTION else "declined"
+    from drivers.notifications import payment_failed_notify
+
+    # Once per attempt: the counter and the notification log's key (payment, attempt), written
+    # with the sending in one transaction: a failed send leaves both for the retried task.
+    with transaction.atomic():
+        updated = Payment.objects.filter(
+            pk=payment.pk, driver_notified_attempt__lt=attempts
+        ).update(driver_notified_attempt=attempts)
+        if not updated:
+            return False
+        return payment_failed_notify(payment=payment, attempt=attempts, reason=reason)
 
 
 def driver_unpaid_limit_check(*, user) -> bool:
