@@ -149,3 +149,22 @@ class Token(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "last_updated"}
         super().save(*args, **kwargs)
+
+
+class FavouriteLocation(models.Model):
+    """A charging Location the driver marked as a favourite."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="favourite_locations")
+    location = models.ForeignKey(
+        "roaming.Location", on_delete=models.CASCADE, related_name="favourited_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("favourite location")
+        constraints = [
+            models.UniqueConstraint("user", "location", name="drivers_favourite_unique_location")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ♥ {self.location_id}"

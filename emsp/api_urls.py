@@ -3,10 +3,15 @@
 from django.urls import include, path
 
 from drivers.api import MeApi
+from drivers.api_find import FavouriteApi, FavouriteListApi, LocationDetailApi, LocationListApi
 
 app_name = "api"
 urlpatterns = [
     path("me", MeApi.as_view(), name="me"),
+    path("locations", LocationListApi.as_view(), name="locations"),
+    path("locations/<str:location_id>", LocationDetailApi.as_view(), name="location"),
+    path("favourites", FavouriteListApi.as_view(), name="favourites"),
+    path("favourites/<str:location_id>", FavouriteApi.as_view(), name="favourite"),
     path("", include("billing.api_urls")),
     path("", include("tariffs.api_urls")),
 ]

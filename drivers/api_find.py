@@ -1,0 +1,411 @@
+"""Finding a charger in the app (mounted under /api/v1/): Locations near a point or in a map's
+bounds, one Location with the driver's prices, and the driver's favourites."""
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from django.http import Http404
+from django.utils import timezone, translation
+from django.utils.http import http_date, parse_http_date_safe
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from drivers.forms_find import MAX_POWER_FILTER_KW, STANDARDS, LocationSearchForm
+from drivers.opening_hours import is_open
+from drivers.selectors_find import (
+    MAX_RADIUS_KM,
+    ConnectorPrice,
+    distance_m_of,
+    favourite_ids_get,
+    favourite_locations_list,
+    location_detail_get,
+    location_prices_get,
+    location_search,
+    location_search_state,
+    location_summary,
+)
+from drivers.services import favourite_location_add, favourite_location_remove
+from emsp.api import PAGINATION_PARAMETERS, paginated, paginated_response
+from roaming.models import Location
+from tariffs.selectors import connector_power_kw
+
+PAGING = frozenset({"limit", "offset"})
+
+
+class LocationListItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    address = serializers.CharField()
+    city = serializers.CharField()
+    postal_code = serializers.CharField()
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-3.")
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    distance_m = serializers.IntegerField(
+        allow_null=True, help_text="Metres from the point searched (or the bounds' centre)."
+    )
+    operator = serializers.CharField()
+    evse_count = serializers.IntegerField()
+    available_count = serializers.IntegerField(help_text="EVSEs with status AVAILABLE.")
+    max_power_kw = serializers.CharField(allow_null=True, help_text='e.g. "22" or "150".')
+    standards = serializers.ListField(child=serializers.ChoiceField(choices=STANDARDS))
+    open_now = serializers.BooleanField()
+    last_updated = serializers.DateTimeField()
+
+
+def _list_item(location: Location, moment: datetime) -> dict[str, Any]:
+    summary = location_summary(location)
+    distance = distance_m_of(location)
+    return {
+        "id": location.pk,
+        "name": location.name,
+        "address": location.address,
+        "city": location.city,
+        "postal_code": location.postal_code,
+        "country": location.country,
+        "latitude": float(location.latitude),
+        "longitude": float(location.longitude),
+        "distance_m": None if distance is None else round(distance),
+        "operator": location.operator_name,
+        "evse_count": summary.evse_count,
+        "available_count": summary.available_count,
+        "max_power_kw": None if summary.max_power_kw is None else f"{summary.max_power_kw:f}",
+        "standards": list(summary.standards),
+        "open_now": is_open(location.opening_times, location.time_zone, moment),
+        "last_updated": location.last_updated,
+    }
+
+
+def _number(name: str, low: float, high: float, description: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        name, {"type": "number", "minimum": low, "maximum": high}, description=description
+    )
+
+
+def _flag(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, {"type": "boolean"}, description=description)
+
+
+SEARCH_PARAMETERS = [
+    _number("lat", -90, 90, "Latitude of the point to search around (with lng)."),
+    _number("lng", -180, 180, "Longitude of the point to search around (with lat)."),
+    _number("radius", 0.1, float(MAX_RADIUS_KM), "Kilometres around the point (default 5)."),
+    _number("min_lat", -90, 90, "Map bounds, south edge (with min_lng, max_lat, max_lng)."),
+    _number("min_lng", -180, 180, "Map bounds, west edge."),
+    _number("max_lat", -90, 90, "Map bounds, north edge (at least min_lat)."),
+    _number("max_lng", -180, 180, "Map bounds, east edge (at least min_lng)."),
+    OpenApiParameter(
+        "standard",
+        {"type": "array", "items": {"type": "string", "enum": STANDARDS}},
+        explode=True,
+        description="Connector standards (OCPI ConnectorType), repeat for several: any of them.",
+    ),
+    _number("min_power_kw", 0, float(MAX_POWER_FILTER_KW), "A connector of at least this power."),
+    _flag("available", "Only Locations with an available EVSE (of the wanted connector)."),
+    _flag("open_now", "Only Locations open now, by their opening hours in their time zone."),
+    _flag("no_parking_restrictions", "Only EVSEs anyone may park at."),
+    OpenApiParameter(
+        "operator",
+        {"type": "string", "maxLength": 100, "pattern": "^[^\\u0000]*$"},
+        description="The operator's name (case-insensitive, exact).",
+    ),
+    *PAGINATION_PARAMETERS,
+    OpenApiParameter(
+        "If-None-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="An ETag."
+    ),
+    OpenApiParameter(
+        "If-Modified-Since",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description="An HTTP date (Last-Modified of an earlier answer).",
+    ),
+]
+CACHE_HEADERS = [
+    OpenApiParameter("ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 304]),
+    OpenApiParameter("Last-Modified", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200]),
+]
+
+
+def search_form_from_query(request: Request) -> LocationSearchForm:
+    """The search form of the query, refusing unknown and repeated parameters (400)."""
+    known = set(LocationSearchForm.base_fields) | PAGING
+    errors = {
+        name: ["This parameter is unknown."] for name in request.query_params if name not in known
+    }
+    for name, values in request.query_params.lists():
+        if name in known and name != "standard" and len(values) > 1:
+            errors[name] = ["Send this parameter once."]
+    if errors:
+        raise ValidationError(errors)
+    form = LocationSearchForm(request.query_params, place_required=True)
+    if not form.is_valid():
+        fields = {
+            ("non_field_errors" if name == "__all__" else name): [str(m) for m in messages]
+            for name, messages in form.errors.items()
+        }
+        raise ValidationError(fields)
+    return form
+
+
+class LocationListApi(APIView):
+    """Charging Locations near a point or in a map's bounds, nearest first, with filters.
+
+    Answers carry an ETag and Last-Modified (the matching Locations' newest change, with the
+    query); send them back as If-None-Match or If-Modified-Since to get 304 when nothing changed.
+    """
+
+    @extend_schema(
+        operation_id="locations_list",
+        parameters=SEARCH_PARAMETERS + CACHE_HEADERS,
+        responses={
+            200: paginated(LocationListItemSerializer),
+            304: OpenApiResponse(description="Not modified since the ETag or date sent."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        form = search_form_from_query(request)
+        near, bounds, filters = form.search()
+        moment = timezone.now()
+        locations = location_search(near=near, bounds=bounds, filters=filters, moment=moment)
+        count, updated = location_search_state(locations)
+        etag = _etag(request, count, updated, moment if filters.open_now else None)
+        headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+        if updated is not None:
+            headers["Last-Modified"] = http_date(updated.timestamp())
+        if _not_modified(request, etag, updated):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        response = paginated_response(
+            request=request,
+            view=self,
+            items=_Page(locations, count, moment),
+            serializer_class=LocationListItemSerializer,
+        )
+        for name, value in headers.items():
+            response[name] = value
+        return response
+
+
+class _Page:
+    """The search as the paginator takes it: the count already known, rows as list items."""
+
+    def __init__(self, locations: Any, count: int, moment: datetime) -> None:
+        self.locations, self.total, self.moment = locations, count, moment
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
+        return [_list_item(location, self.moment) for location in self.locations[page]]
+
+
+def _etag(request: Request, count: int, updated: datetime | None, moment: datetime | None) -> str:
+    query = sorted((name, values) for name, values in request.query_params.lists())
+    minute = moment.strftime("%Y%m%d%H%M") if moment else ""
+    key = f"{count}|{updated.isoformat() if updated else ''}|{query}|{minute}"
+    return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+
+
+def _not_modified(request: Request, etag: str, updated: datetime | None) -> bool:
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return etag in tags or "*" in tags
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    return since is not None and updated is not None and int(updated.timestamp()) <= since
+
+
+class PriceSerializer(serializers.Serializer):
+    currency = serializers.CharField(allow_null=True, help_text="ISO 4217.")
+    description = serializers.CharField(
+        help_text='Your price in words, incl. VAT: "0.39 EUR/kWh, 0.10 EUR/min after 60 min".'
+    )
+    plan = serializers.CharField(allow_null=True, help_text="The price plan it comes from.")
+    available = serializers.BooleanField(help_text="False: no price can be given here.")
+
+
+class ConnectorSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="For the price preview and starting a charge.")
+    standard = serializers.ChoiceField(choices=STANDARDS)
+    format = serializers.CharField(help_text="SOCKET or CABLE.")
+    power_type = serializers.CharField()
+    power_kw = serializers.CharField()
+    max_voltage = serializers.IntegerField()
+    max_amperage = serializers.IntegerField()
+    price = PriceSerializer()
+
+
+class EvseSerializer(serializers.Serializer):
+    uid = serializers.CharField()
+    evse_id = serializers.CharField()
+    status = serializers.CharField(help_text="OCPI EVSE status, e.g. AVAILABLE, CHARGING.")
+    floor_level = serializers.CharField()
+    physical_reference = serializers.CharField()
+    parking_restrictions = serializers.ListField(child=serializers.CharField())
+    connectors = ConnectorSerializer(many=True)
+
+
+class LocationDetailSerializer(LocationListItemSerializer):
+    state = serializers.CharField()
+    time_zone = serializers.CharField()
+    parking_type = serializers.CharField()
+    facilities = serializers.ListField(child=serializers.CharField())
+    opening_times = serializers.JSONField(
+        allow_null=True, help_text="OCPI Hours (null: no limits stated)."
+    )
+    charging_when_closed = serializers.BooleanField(allow_null=True)
+    favourite = serializers.BooleanField()
+    evses = EvseSerializer(many=True)
+
+
+def location_detail_data(*, user: Any, location: Location) -> dict[str, Any]:
+    """What the detail API says of a Location loaded by `location_detail_get`."""
+    moment = timezone.now()
+    prices = location_prices_get(
+        user=user, location=location, language=translation.get_language() or "en", moment=moment
+    )
+    data = _list_item(location, moment)
+    data.update(
+        distance_m=None,
+        state=location.state,
+        time_zone=location.time_zone,
+        parking_type=location.parking_type,
+        facilities=list(location.facilities or []),
+        opening_times=location.opening_times,
+        charging_when_closed=location.charging_when_closed,
+        favourite=bool(favourite_ids_get(user=user, location_ids=[location.pk])),
+        evses=[
+            {
+                "uid": evse.uid,
+                "evse_id": evse.evse_id,
+                "status": evse.status,
+                "floor_level": evse.floor_level,
+                "physical_reference": evse.physical_reference,
+                "parking_restrictions": list(evse.parking_restrictions or []),
+                "connectors": [
+                    {
+                        "id": connector.pk,
+                        "standard": connector.standard,
+                        "format": connector.format,
+                        "power_type": connector.power_type,
+                        "power_kw": f"{connector_power_kw(connector).normalize():f}",
+                        "max_voltage": connector.max_voltage,
+                        "max_amperage": connector.max_amperage,
+                        "price": _price(prices.get(connector.pk)),
+                    }
+                    for connector in evse.connectors.all()
+                ],
+            }
+            for evse in location.live_evses
+        ],
+    )
+    return data
+
+
+def _price(price: ConnectorPrice | None) -> dict[str, Any]:
+    if price is None or price.tariff is None:
+        return {"currency": None, "description": "", "plan": None, "available": False}
+    return {
+        "currency": price.tariff.currency,
+        "description": price.description,
+        "plan": price.tariff.plan.name,
+        "available": True,
+    }
+
+
+def _location_id(value: str) -> int:
+    if not value.isdigit() or len(value) > 18:
+        raise Http404
+    return int(value)
+
+
+LOCATION_ID = OpenApiParameter(
+    "location_id", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH
+)
+
+
+class LocationDetailApi(APIView):
+    """One charging Location: address, opening hours, facilities, each EVSE and connector with
+    its status, power and your price there."""
+
+    @extend_schema(
+        operation_id="locations_retrieve",
+        parameters=[LOCATION_ID],
+        responses=LocationDetailSerializer,
+    )
+    def get(self, request: Request, location_id: str) -> Response:
+        try:
+            location = location_detail_get(location_id=_location_id(location_id))
+        except Location.DoesNotExist:
+            raise Http404 from None
+        return Response(
+            LocationDetailSerializer(
+                location_detail_data(user=request.user, location=location)
+            ).data
+        )
+
+
+class FavouriteListApi(APIView):
+    """Your favourite charging Locations, newest first."""
+
+    @extend_schema(
+        operation_id="favourites_list",
+        parameters=PAGINATION_PARAMETERS,
+        responses=paginated(LocationListItemSerializer),
+    )
+    def get(self, request: Request) -> Response:
+        unknown = set(request.query_params) - PAGING
+        if unknown:
+            raise ValidationError(
+                {name: ["This parameter is unknown."] for name in sorted(unknown)}
+            )
+        locations = favourite_locations_list(user=request.user)
+        moment = timezone.now()
+        return paginated_response(
+            request=request,
+            view=self,
+            items=_Page(locations, locations.count(), moment),
+            serializer_class=LocationListItemSerializer,
+        )
+
+
+class FavouriteOutputSerializer(serializers.Serializer):
+    location_id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class FavouriteApi(APIView):
+    """Mark a Location as your favourite (PUT, idempotent) or forget it (DELETE)."""
+
+    @extend_schema(
+        operation_id="favourites_update",
+        parameters=[LOCATION_ID],
+        request=None,
+        responses=FavouriteOutputSerializer,
+    )
+    def put(self, request: Request, location_id: str) -> Response:
+        try:
+            favourite = favourite_location_add(
+                user=request.user, location_id=_location_id(location_id)
+            )
+        except Location.DoesNotExist:
+            raise Http404 from None
+        return Response(FavouriteOutputSerializer(favourite).data)
+
+    @extend_schema(
+        operation_id="favourites_destroy",
+        parameters=[LOCATION_ID],
+        responses={204: OpenApiResponse(description="Forgotten.")},
+    )
+    def delete(self, request: Request, location_id: str) -> Response:
+        if not favourite_location_remove(user=request.user, location_id=_location_id(location_id)):
+            raise Http404
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,411 @@
+"""Finding a charger: Locations drivers may see, near a point or in a map's bounds, filtered and
+sorted by distance; one Location's details with the driver's price per connector; favourites.
+
+Geography runs in the database. On PostgreSQL the GiST index on ll_to_earth(latitude, longitude)
+(migration roaming 0003) serves `earth_box(...) @> ll_to_earth(...)`, and earth_distance makes the
+exact cut and the order. Elsewhere (SQLite, the embedded default) a latitude/longitude box uses the
+(latitude, longitude) B-tree index and an equirectangular distance in SQL sorts and cuts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from drivers.models import FavouriteLocation
+from drivers.opening_hours import is_open
+from roaming.models import EVSE, Connector, Location
+from tariffs import pricing
+from tariffs.pricing_service import DriverPriceError, DriverTariff, driver_tariff_get
+from tariffs.selectors import connector_power_kw, power_class_of
+
+EARTH_RADIUS_KM = 6371.0088
+KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
+DEFAULT_RADIUS_KM = Decimal("5")
+MAX_RADIUS_KM = Decimal("100")
+REMOVED = "REMOVED"
+AVAILABLE = "AVAILABLE"
+_PHASES = {"AC_2_PHASE": 2, "AC_2_PHASE_SPLIT": 2, "AC_3_PHASE": 3}
+_EARTH = "ll_to_earth(roaming_location.latitude::float8, roaming_location.longitude::float8)"
+
+LIST_COLUMNS = (
+    "id",
+    "name",
+    "address",
+    "city",
+    "postal_code",
+    "country",
+    "latitude",
+    "longitude",
+    "time_zone",
+    "operator_name",
+    "opening_times",
+    "last_updated",
+)
+
+
+@dataclass(frozen=True)
+class Near:
+    """A circle: `radius_km` around (latitude, longitude)."""
+
+    latitude: Decimal
+    longitude: Decimal
+    radius_km: Decimal = DEFAULT_RADIUS_KM
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """A map's bounds (south-west and north-east corners; min_longitude <= max_longitude)."""
+
+    min_latitude: Decimal
+    min_longitude: Decimal
+    max_latitude: Decimal
+    max_longitude: Decimal
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (
+            float(self.min_latitude + self.max_latitude) / 2,
+            float(self.min_longitude + self.max_longitude) / 2,
+        )
+
+
+@dataclass(frozen=True)
+class LocationFilters:
+    """What the driver asks for. Connector conditions (standards, power, available, parking)
+    must hold for one and the same connector."""
+
+    standards: tuple[str, ...] = ()
+    min_power_kw: Decimal | None = None
+    available: bool = False
+    operator: str = ""
+    open_now: bool = False
+    no_parking_restrictions: bool = False
+
+    @property
+    def on_connectors(self) -> bool:
+        return bool(
+            self.standards or self.min_power_kw or self.available or self.no_parking_restrictions
+        )
+
+
+def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi, d_lambda = phi2 - phi1, math.radians(lng2 - lng1)
+    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def locations_visible() -> QuerySet[Location]:
+    """Locations drivers may see: published by the CPO and not hidden by staff."""
+    return Location.objects.filter(publish=True, shown_to_drivers=True)
+
+
+def location_search(
+    *,
+    near: Near | None = None,
+    bounds: Bounds | None = None,
+    filters: LocationFilters | None = None,
+    moment: datetime | None = None,
+    earth_index: bool | None = None,
+) -> QuerySet[Location]:
+    """Visible Locations within `near` or `bounds` (one of them is required) matching `filters`,
+    nearest first (then by id), each with `distance_m` (metres from the point, or from the
+    bounds' centre). Only LIST_COLUMNS are loaded; the EVSEs and connectors of the rows
+    evaluated come with two more queries (`location.live_evses`).
+
+    `earth_index` None: the earthdistance index on PostgreSQL, the plain box elsewhere.
+    `moment` (default now) is when open_now is judged; that filter reads the opening hours of
+    the Locations the other conditions keep, in Python (one query of three columns).
+    """
+    if (near is None) == (bounds is None):
+        raise ValueError("Give either near or bounds.")
+    filters = filters or LocationFilters()
+    if earth_index is None:
+        earth_index = connection.vendor == "postgresql"
+    locations = locations_visible()
+    if near is not None:
+        latitude, longitude = float(near.latitude), float(near.longitude)
+        radius_km = float(near.radius_km)
+        box = _box_around(latitude, longitude, radius_km)
+    else:
+        latitude, longitude = bounds.centre
+        radius_km = max(
+            haversine_km(latitude, longitude, float(lat), float(lng))
+            for lat in (bounds.min_latitude, bounds.max_latitude)
+            for lng in (bounds.min_longitude, bounds.max_longitude)
+        )
+        radius_km = radius_km * 1.001 + 0.001
+        box = (bounds.min_latitude, bounds.min_longitude, bounds.max_latitude, bounds.max_longitude)
+    if earth_index:
+        locations = _earth_filter(locations, latitude, longitude, radius_km, exact=near is not None)
+    else:
+        locations = _plain_filter(locations, latitude, longitude, radius_km, exact=near is not None)
+    if bounds is not None or not earth_index:
+        locations = locations.filter(
+            latitude__gte=box[0], longitude__gte=box[1], latitude__lte=box[2], longitude__lte=box[3]
+        )
+    locations = _filtered(locations, filters)
+    if filters.open_now:
+        locations = _open_now(locations, moment or timezone.now())
+    return (
+        locations.only(*LIST_COLUMNS)
+        .order_by("distance_m", "pk")
+        .prefetch_related(_live_evses(connector_columns=_LIST_CONNECTOR_COLUMNS))
+    )
+
+
+def location_search_state(locations: QuerySet[Location]) -> tuple[int, datetime | None]:
+    """(count, newest change) of a search's matches, for ETag and Last-Modified: the greatest of
+    the CPO's last_updated (moved by every EVSE and connector update) and our updated_at."""
+    state = (
+        locations.prefetch_related(None)
+        .order_by()
+        .aggregate(count=Count("pk"), updated=Max("last_updated"), saved=Max("updated_at"))
+    )
+    moments = [state[name] for name in ("updated", "saved") if state[name] is not None]
+    return state["count"], max(moments, default=None)
+
+
+def _box_around(latitude: float, longitude: float, radius_km: float) -> tuple[Decimal, ...]:
+    d_lat = radius_km / KM_PER_DEGREE
+    cos = math.cos(math.radians(latitude))
+    d_lng = 360.0 if cos < 1e-6 else min(360.0, radius_km / (KM_PER_DEGREE * cos))
+    return tuple(
+        Decimal(f"{value:.7f}")
+        for value in (latitude - d_lat, longitude - d_lng, latitude + d_lat, longitude + d_lng)
+    )
+
+
+def _earth_filter(locations, latitude: float, longitude: float, radius_km: float, *, exact: bool):
+    point = "ll_to_earth(%s::float8, %s::float8)"
+    metres = radius_km * 1000
+    # Constant SQL text, values bound as parameters.
+    in_box = RawSQL(  # noqa: S611
+        f"earth_box({point}, %s::float8) @> {_EARTH}",
+        (latitude, longitude, metres),
+        output_field=BooleanField(),
+    )
+    distance = RawSQL(  # noqa: S611
+        f"earth_distance({point}, {_EARTH})", (latitude, longitude), output_field=FloatField()
+    )
+    locations = locations.filter(in_box).annotate(distance_m=distance)
+    return locations.filter(distance_m__lte=metres) if exact else locations
+
+
+def _plain_filter(locations, latitude: float, longitude: float, radius_km: float, *, exact: bool):
+    """Equirectangular distance in SQL: exact enough within the 100 km we allow (<0.5 %)."""
+    scale = KM_PER_DEGREE * 1000
+    north = (F("latitude") - Value(latitude)) * Value(scale)
+    east = (F("longitude") - Value(longitude)) * Value(scale * math.cos(math.radians(latitude)))
+    squared = north * north + east * east
+    locations = locations.annotate(distance_sq=squared)
+    if exact:
+        locations = locations.filter(distance_sq__lte=(radius_km * 1000) ** 2)
+    # The square sorts as the distance does; `distance_m_of` takes the root of the page's rows.
+    return locations.alias(distance_m=F("distance_sq"))
+
+
+def distance_m_of(location: Location) -> float | None:
+    """The distance a search annotated, in metres."""
+    squared = getattr(location, "distance_sq", None)
+    if squared is not None:
+        return math.sqrt(max(float(squared), 0.0))
+    distance = getattr(location, "distance_m", None)
+    return None if distance is None else float(distance)
+
+
+def _connector_power_q(watts: int) -> Q:
+    return Q(max_electric_power__gte=watts) | (
+        (Q(max_electric_power__isnull=True) | Q(max_electric_power=0)) & Q(computed_w__gte=watts)
+    )
+
+
+def _filtered(locations: QuerySet[Location], filters: LocationFilters) -> QuerySet[Location]:
+    if filters.operator:
+        locations = locations.filter(operator_name__iexact=filters.operator)
+    if not filters.on_connectors:
+        return locations
+    connectors = Connector.objects.filter(evse__location=OuterRef("pk")).exclude(
+        evse__status=REMOVED
+    )
+    if filters.standards:
+        connectors = connectors.filter(standard__in=filters.standards)
+    if filters.min_power_kw:
+        connectors = connectors.annotate(
+            computed_w=F("max_voltage")
+            * F("max_amperage")
+            * Case(
+                *(When(power_type=kind, then=Value(n)) for kind, n in _PHASES.items()),
+                default=Value(1),
+            )
+        ).filter(_connector_power_q(math.ceil(filters.min_power_kw * 1000)))
+    if filters.available:
+        connectors = connectors.filter(evse__status=AVAILABLE)
+    if filters.no_parking_restrictions:
+        connectors = connectors.filter(evse__parking_restrictions=[])
+    return locations.filter(Exists(connectors))
+
+
+def _open_now(locations: QuerySet[Location], moment: datetime) -> QuerySet[Location]:
+    with_hours = locations.filter(opening_times__isnull=False).values_list(
+        "pk", "opening_times", "time_zone"
+    )
+    closed = [pk for pk, hours, zone in with_hours.order_by() if not is_open(hours, zone, moment)]
+    return locations.exclude(pk__in=closed) if closed else locations
+
+
+_LIST_CONNECTOR_COLUMNS = (
+    "id",
+    "evse",
+    "standard",
+    "power_type",
+    "max_voltage",
+    "max_amperage",
+    "max_electric_power",
+)
+
+
+def _live_evses(*, connector_columns: Sequence[str] | None = None) -> Prefetch:
+    evses = EVSE.objects.exclude(status=REMOVED).order_by("evse_id", "uid", "pk")
+    connectors = Connector.objects.order_by("ocpi_id", "pk")
+    if connector_columns is not None:
+        evses = evses.only("id", "location_id", "uid", "evse_id", "status")
+        connectors = connectors.only(*connector_columns)
+    return Prefetch(
+        "evses",
+        queryset=evses.prefetch_related(Prefetch("connectors", queryset=connectors)),
+        to_attr="live_evses",
+    )
+
+
+# What the list and the detail show of a Location.
+
+
+@dataclass(frozen=True)
+class LocationSummary:
+    evse_count: int
+    available_count: int
+    max_power_kw: Decimal | None
+    standards: tuple[str, ...]
+
+
+def location_summary(location: Location) -> LocationSummary:
+    """Counts and power of a Location loaded by `location_search` or `location_detail_get`."""
+    evses = getattr(location, "live_evses", [])
+    connectors = [connector for evse in evses for connector in evse.connectors.all()]
+    powers = [connector_power_kw(connector) for connector in connectors]
+    return LocationSummary(
+        evse_count=len(evses),
+        available_count=sum(1 for evse in evses if evse.status == AVAILABLE),
+        max_power_kw=max(powers).normalize() if powers else None,
+        standards=tuple(sorted({connector.standard for connector in connectors})),
+    )
+
+
+def location_open_now(location: Location, moment: datetime | None = None) -> bool:
+    return is_open(location.opening_times, location.time_zone, moment or timezone.now())
+
+
+def location_detail_get(*, location_id: int) -> Location:
+    """A visible Location with its EVSEs (not removed) and connectors, in `live_evses`.
+    Location.DoesNotExist for unknown or hidden ones. Three queries."""
+    return (
+        locations_visible()
+        .select_related("partner")
+        .prefetch_related(_live_evses())
+        .get(pk=location_id)
+    )
+
+
+@dataclass(frozen=True)
+class ConnectorPrice:
+    """The driver's price at one connector: the tariff in words, or why there is none."""
+
+    tariff: DriverTariff | None
+    description: str
+    error: str = ""
+
+
+def location_prices_get(
+    *, user: Any, location: Location, language: str = "en", moment: datetime | None = None
+) -> dict[int, ConnectorPrice]:
+    """The price `user` (anonymous: the default plan) pays at each connector of `location`
+    (loaded by `location_detail_get`), by connector id. Connectors of the same power class and
+    tariff ids share their price, so a Location costs one price lookup per kind of connector."""
+    moment = moment or timezone.now()
+    memo: dict[Any, ConnectorPrice] = {}
+    prices: dict[int, ConnectorPrice] = {}
+    priced_user = user if getattr(user, "is_authenticated", False) else _Anonymous()
+    for evse in getattr(location, "live_evses", []):
+        for connector in evse.connectors.all():
+            kind = power_class_of(
+                power_type=connector.power_type, power_kw=connector_power_kw(connector)
+            )
+            key = (kind, tuple(connector.tariff_ids or ()))
+            if key not in memo:
+                memo[key] = _price(priced_user, connector, moment, language)
+            prices[connector.pk] = memo[key]
+    return prices
+
+
+class _Anonymous:
+    pk = None
+
+
+def _price(user: Any, connector: Connector, moment: datetime, language: str) -> ConnectorPrice:
+    try:
+        tariff = driver_tariff_get(user=user, connector=connector, moment=moment)
+        return ConnectorPrice(tariff=tariff, description=tariff.describe(language))
+    except (DriverPriceError, LookupError, pricing.PricingError) as error:
+        # No tariff we can use, our configuration incomplete, or a tariff we cannot read: the
+        # page shows "no price" rather than failing.
+        return ConnectorPrice(tariff=None, description="", error=str(error))
+
+
+# Favourites.
+
+
+def favourite_ids_get(*, user: Any, location_ids: Iterable[int]) -> set[int]:
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return set(
+        FavouriteLocation.objects.filter(user=user, location_id__in=list(location_ids)).values_list(
+            "location_id", flat=True
+        )
+    )
+
+
+def favourite_locations_list(*, user: Any) -> QuerySet[Location]:
+    """The driver's favourite Locations that drivers may still see, newest favourite first."""
+    return (
+        locations_visible()
+        .filter(favourited_by__user=user)
+        .annotate(favourited_at=Max("favourited_by__created_at"))
+        .only(*LIST_COLUMNS)
+        .order_by("-favourited_at", "pk")
+        .prefetch_related(_live_evses(connector_columns=_LIST_CONNECTOR_COLUMNS))
+    )
