@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/setlang/", driver_views.language_set, name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("account/", include("drivers.urls")),
+    path("locations/", include("drivers.urls_find")),
     path("", include("billing.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", include(api_urls)),
