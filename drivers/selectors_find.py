@@ -33,6 +33,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from drivers.models import FavouriteLocation
@@ -219,8 +220,10 @@ def _earth_filter(locations, latitude: float, longitude: float, radius_km: float
 def _plain_filter(locations, latitude: float, longitude: float, radius_km: float, *, exact: bool):
     """Equirectangular distance in SQL: exact enough within the 100 km we allow (<0.5 %)."""
     scale = KM_PER_DEGREE * 1000
-    north = (F("latitude") - Value(latitude)) * Value(scale)
-    east = (F("longitude") - Value(longitude)) * Value(scale * math.cos(math.radians(latitude)))
+    north = (Cast("latitude", FloatField()) - Value(latitude)) * Value(scale)
+    east = (Cast("longitude", FloatField()) - Value(longitude)) * Value(
+        scale * math.cos(math.radians(latitude))
+    )
     squared = north * north + east * east
     locations = locations.annotate(distance_sq=squared)
     if exact:
