@@ -6,7 +6,7 @@ from tests.roaming.factories import PartnerFactory
 
 @pytest.fixture
 def cpo(db):
-    return PartnerFactory(name="FastCharge")
+    return PartnerFactory(name="FastCharge", parties=["NL/CPO"])
 
 
 @pytest.fixture(autouse=True)
