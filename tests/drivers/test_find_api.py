@@ -57,10 +57,10 @@ def test_locations_near_a_point_paginated_nearest_first(app, cpo):
 
 
 def test_filters_as_query_parameters(app, cpo):
-    charger(cpo, name="ccs", connector={"standard": "IEC_62196_T2_COMBO", "power_type": "DC",
-                                         "max_electric_power": 150000})  # fmt: skip
-    charger(cpo, name="chademo busy", evse={"status": "CHARGING"},
-            connector={"standard": "CHADEMO", "power_type": "DC", "max_electric_power": 50000})  # fmt: skip
+    ccs = {"standard": "IEC_62196_T2_COMBO", "power_type": "DC", "max_electric_power": 150000}
+    chademo = {"standard": "CHADEMO", "power_type": "DC", "max_electric_power": 50000}
+    charger(cpo, name="ccs", connector=ccs)
+    charger(cpo, name="chademo busy", evse={"status": "CHARGING"}, connector=chademo)
     charger(cpo, name="type 2", operator_name="Allego")
 
     def search(**query):
@@ -114,7 +114,7 @@ def test_the_map_s_bounds(app, cpo):
             {**NEAR, "min_lat": "52", "min_lng": "4", "max_lat": "53", "max_lng": "5"},
             "non_field_errors",
         ),
-    ],  # fmt: skip
+    ],
     ids=[
         "lat-not-a-number",
         "lat-91",
