@@ -16,7 +16,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from drivers.forms_find import MAX_POWER_FILTER_KW, STANDARDS, LocationSearchForm
+from drivers.forms_find import (
+    BOUNDS_FIELDS,
+    MAX_POWER_FILTER_KW,
+    NEAR_FIELDS,
+    STANDARDS,
+    LocationSearchForm,
+)
 from drivers.opening_hours import is_open
 from drivers.selectors_find import (
     MAX_RADIUS_KM,
@@ -92,14 +98,36 @@ def _flag(name: str, description: str) -> OpenApiParameter:
     return OpenApiParameter(name, {"type": "boolean"}, description=description)
 
 
-SEARCH_PARAMETERS = [
-    _number("lat", -90, 90, "Latitude of the point to search around (with lng)."),
-    _number("lng", -180, 180, "Longitude of the point to search around (with lat)."),
+NEAR_PARAMETERS = [
+    OpenApiParameter(
+        "lat",
+        {"type": "number", "minimum": -90, "maximum": 90},
+        required=True,
+        description="Latitude of the point to search around.",
+    ),
+    OpenApiParameter(
+        "lng",
+        {"type": "number", "minimum": -180, "maximum": 180},
+        required=True,
+        description="Longitude of the point to search around.",
+    ),
     _number("radius", 0.1, float(MAX_RADIUS_KM), "Kilometres around the point (default 5)."),
-    _number("min_lat", -90, 90, "Map bounds, south edge (with min_lng, max_lat, max_lng)."),
-    _number("min_lng", -180, 180, "Map bounds, west edge."),
-    _number("max_lat", -90, 90, "Map bounds, north edge (at least min_lat)."),
-    _number("max_lng", -180, 180, "Map bounds, east edge (at least min_lng)."),
+]
+BOUNDS_PARAMETERS = [
+    OpenApiParameter(
+        name,
+        {"type": "number", "minimum": -limit, "maximum": limit},
+        required=True,
+        description=description,
+    )
+    for name, limit, description in (
+        ("min_lat", 90, "South edge of the map (the corners may come in any order)."),
+        ("min_lng", 180, "West edge of the map."),
+        ("max_lat", 90, "North edge of the map."),
+        ("max_lng", 180, "East edge of the map."),
+    )
+]
+FILTER_PARAMETERS = [
     OpenApiParameter(
         "standard",
         {"type": "array", "items": {"type": "string", "enum": STANDARDS}},
@@ -132,9 +160,9 @@ CACHE_HEADERS = [
 ]
 
 
-def search_form_from_query(request: Request) -> LocationSearchForm:
-    """The search form of the query, refusing unknown and repeated parameters (400)."""
-    known = set(LocationSearchForm.base_fields) | PAGING
+def search_form_from_query(request: Request, *, excluded: tuple[str, ...]) -> LocationSearchForm:
+    """The search form of the query, refusing unknown, `excluded` and repeated parameters (400)."""
+    known = (set(LocationSearchForm.base_fields) - set(excluded)) | PAGING
     errors = {
         name: ["This parameter is unknown."] for name in request.query_params if name not in known
     }
@@ -143,7 +171,7 @@ def search_form_from_query(request: Request) -> LocationSearchForm:
             errors[name] = ["Send this parameter once."]
     if errors:
         raise ValidationError(errors)
-    form = LocationSearchForm(request.query_params, place_required=True)
+    form = LocationSearchForm(request.query_params, place_required=True, sort_corners=True)
     if not form.is_valid():
         fields = {
             ("non_field_errors" if name == "__all__" else name): [str(m) for m in messages]
@@ -153,8 +181,36 @@ def search_form_from_query(request: Request) -> LocationSearchForm:
     return form
 
 
+def _search_response(view: APIView, request: Request, form: LocationSearchForm) -> Response:
+    near, bounds, filters = form.search()
+    moment = timezone.now()
+    locations = location_search(near=near, bounds=bounds, filters=filters, moment=moment)
+    count, updated = location_search_state(locations)
+    etag = _etag(request, count, updated, moment if filters.open_now else None)
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if updated is not None:
+        headers["Last-Modified"] = http_date(updated.timestamp())
+    if _not_modified(request, etag, updated):
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    response = paginated_response(
+        request=request,
+        view=view,
+        items=_Page(locations, count, moment),
+        serializer_class=LocationListItemSerializer,
+    )
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+SEARCH_RESPONSES = {
+    200: paginated(LocationListItemSerializer),
+    304: OpenApiResponse(description="Not modified since the ETag or date sent."),
+}
+
+
 class LocationListApi(APIView):
-    """Charging Locations near a point or in a map's bounds, nearest first, with filters.
+    """Charging Locations near a point, nearest first, with filters.
 
     Answers carry an ETag and Last-Modified (the matching Locations' newest change, with the
     query); send them back as If-None-Match or If-Modified-Since to get 304 when nothing changed.
@@ -162,33 +218,28 @@ class LocationListApi(APIView):
 
     @extend_schema(
         operation_id="locations_list",
-        parameters=SEARCH_PARAMETERS + CACHE_HEADERS,
-        responses={
-            200: paginated(LocationListItemSerializer),
-            304: OpenApiResponse(description="Not modified since the ETag or date sent."),
-        },
+        parameters=NEAR_PARAMETERS + FILTER_PARAMETERS + CACHE_HEADERS,
+        responses=SEARCH_RESPONSES,
     )
     def get(self, request: Request) -> Response:
-        form = search_form_from_query(request)
-        near, bounds, filters = form.search()
-        moment = timezone.now()
-        locations = location_search(near=near, bounds=bounds, filters=filters, moment=moment)
-        count, updated = location_search_state(locations)
-        etag = _etag(request, count, updated, moment if filters.open_now else None)
-        headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-        if updated is not None:
-            headers["Last-Modified"] = http_date(updated.timestamp())
-        if _not_modified(request, etag, updated):
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-        response = paginated_response(
-            request=request,
-            view=self,
-            items=_Page(locations, count, moment),
-            serializer_class=LocationListItemSerializer,
+        return _search_response(
+            self, request, search_form_from_query(request, excluded=BOUNDS_FIELDS)
         )
-        for name, value in headers.items():
-            response[name] = value
-        return response
+
+
+class LocationBoundsApi(APIView):
+    """Charging Locations in a map's bounds, nearest to its centre first, with filters; ETag
+    and Last-Modified as for the search near a point."""
+
+    @extend_schema(
+        operation_id="locations_in_bounds",
+        parameters=BOUNDS_PARAMETERS + FILTER_PARAMETERS + CACHE_HEADERS,
+        responses=SEARCH_RESPONSES,
+    )
+    def get(self, request: Request) -> Response:
+        return _search_response(
+            self, request, search_form_from_query(request, excluded=NEAR_FIELDS)
+        )
 
 
 class _Page:

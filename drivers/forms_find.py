@@ -32,7 +32,8 @@ STANDARD_LABELS = {
 }
 STANDARDS = [member.value for member in ConnectorType]
 MAX_POWER_FILTER_KW = Decimal("1000")
-LIST_PARAMETERS = frozenset({"standard"})
+NEAR_FIELDS = ("lat", "lng", "radius")
+BOUNDS_FIELDS = ("min_lat", "min_lng", "max_lat", "max_lng")
 BOOLEAN_TRUE = frozenset({"true", "on", "1"})
 BOOLEAN_FALSE = frozenset({"false", "off", "0", ""})
 
@@ -115,14 +116,21 @@ class LocationSearchForm(forms.Form):
     no_parking_restrictions = FlagField(label=_("No parking restrictions"))
     operator = forms.CharField(label=_("Operator"), required=False, max_length=100)
 
-    def __init__(self, *args: Any, place_required: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        place_required: bool = False,
+        sort_corners: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.place_required = place_required
+        self.sort_corners = sort_corners
         self.fields["standard"].choices = [(value, standard_label(value)) for value in STANDARDS]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        corners = [data.get(name) for name in ("min_lat", "min_lng", "max_lat", "max_lng")]
+        corners = [data.get(name) for name in BOUNDS_FIELDS]
         given = [value is not None for value in corners]
         point = [data.get("lat") is not None, data.get("lng") is not None]
         if any(given) and not all(given):
@@ -130,7 +138,10 @@ class LocationSearchForm(forms.Form):
         if all(given):
             if any(point) or data.get("radius") is not None:
                 raise ValidationError(_("Send either a point (lat, lng, radius) or bounds."))
-            if corners[0] > corners[2] or corners[1] > corners[3]:
+            if self.sort_corners:  # corners in any order: the box between them
+                data["min_lat"], data["max_lat"] = sorted((corners[0], corners[2]))
+                data["min_lng"], data["max_lng"] = sorted((corners[1], corners[3]))
+            elif corners[0] > corners[2] or corners[1] > corners[3]:
                 raise ValidationError(_("min_lat and min_lng must not exceed max_lat and max_lng."))
         elif any(point) and not all(point):
             raise ValidationError(_("Send both lat and lng."))
@@ -144,11 +155,11 @@ class LocationSearchForm(forms.Form):
         bounds = None
         near = None
         if data.get("min_lat") is not None:
-            bounds = Bounds(data["min_lat"], data["min_lng"], data["max_lat"], data["max_lng"])
+            bounds = Bounds(*(_degrees(data[name]) for name in BOUNDS_FIELDS))
         else:
             near = Near(
-                data["lat"] if data.get("lat") is not None else default_centre()[0],
-                data["lng"] if data.get("lng") is not None else default_centre()[1],
+                _degrees(data["lat"] if data.get("lat") is not None else default_centre()[0]),
+                _degrees(data["lng"] if data.get("lng") is not None else default_centre()[1]),
                 data.get("radius") or DEFAULT_RADIUS_KM,
             )
         filters = LocationFilters(
@@ -160,6 +171,10 @@ class LocationSearchForm(forms.Form):
             no_parking_restrictions=data.get("no_parking_restrictions", False),
         )
         return near, bounds, filters
+
+
+def _degrees(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.0000001"))
 
 
 def default_centre() -> tuple[Decimal, Decimal]:

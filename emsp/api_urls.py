@@ -3,12 +3,19 @@
 from django.urls import include, path
 
 from drivers.api import MeApi
-from drivers.api_find import FavouriteApi, FavouriteListApi, LocationDetailApi, LocationListApi
+from drivers.api_find import (
+    FavouriteApi,
+    FavouriteListApi,
+    LocationBoundsApi,
+    LocationDetailApi,
+    LocationListApi,
+)
 
 app_name = "api"
 urlpatterns = [
     path("me", MeApi.as_view(), name="me"),
     path("locations", LocationListApi.as_view(), name="locations"),
+    path("locations/in-bounds", LocationBoundsApi.as_view(), name="locations_in_bounds"),
     path("locations/<str:location_id>", LocationDetailApi.as_view(), name="location"),
     path("favourites", FavouriteListApi.as_view(), name="favourites"),
     path("favourites/<str:location_id>", FavouriteApi.as_view(), name="favourite"),
