@@ -33,11 +33,13 @@ from drivers.selectors_find import (
     location_detail_get,
     location_prices_get,
     location_search,
-    location_search_state,
+    location_search_page,
     location_summary,
+    locations_summarise,
 )
 from drivers.services import favourite_location_add, favourite_location_remove
 from emsp.api import PAGINATION_PARAMETERS, paginated, paginated_response
+from emsp.pagination import StrictLimitOffsetPagination
 from roaming.models import Location
 from tariffs.selectors import connector_power_kw
 
@@ -184,23 +186,39 @@ def search_form_from_query(request: Request, *, excluded: tuple[str, ...]) -> Lo
 def _search_response(view: APIView, request: Request, form: LocationSearchForm) -> Response:
     near, bounds, filters = form.search()
     moment = timezone.now()
+    paginator = StrictLimitOffsetPagination()
+    limit, offset = paginator.get_limit(request), paginator.get_offset(request)
     locations = location_search(near=near, bounds=bounds, filters=filters, moment=moment)
-    count, updated = location_search_state(locations)
+    rows, count, updated = location_search_page(locations, offset=offset, limit=limit)
     etag = _etag(request, count, updated, moment if filters.open_now else None)
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if updated is not None:
         headers["Last-Modified"] = http_date(updated.timestamp())
     if _not_modified(request, etag, updated):
         return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    response = paginated_response(
-        request=request,
-        view=view,
-        items=_Page(locations, count, moment),
-        serializer_class=LocationListItemSerializer,
-    )
+    page = paginator.paginate_queryset(_Loaded(rows, count), request, view=view)
+    items = [_list_item(location, moment) for location in page]
+    response = paginator.get_paginated_response(LocationListItemSerializer(items, many=True).data)
     for name, value in headers.items():
         response[name] = value
     return response
+
+
+class _Loaded:
+    """A page already loaded, as the paginator takes it (it asks for the count, then the
+    slice it already holds)."""
+
+    def __init__(self, rows: list[Location], count: int) -> None:
+        self.rows, self.total = rows, count
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, page: slice) -> list[Location]:
+        return self.rows
 
 
 SEARCH_RESPONSES = {
@@ -255,7 +273,9 @@ class _Page:
         return self.total
 
     def __getitem__(self, page: slice) -> list[dict[str, Any]]:
-        return [_list_item(location, self.moment) for location in self.locations[page]]
+        rows = list(self.locations[page])
+        locations_summarise(rows)
+        return [_list_item(location, self.moment) for location in rows]
 
 
 def _etag(request: Request, count: int, updated: datetime | None, moment: datetime | None) -> str:

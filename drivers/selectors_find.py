@@ -31,6 +31,7 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    Window,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
@@ -135,8 +136,8 @@ def location_search(
 ) -> QuerySet[Location]:
     """Visible Locations within `near` or `bounds` (one of them is required) matching `filters`,
     nearest first (then by id), each with `distance_m` (metres from the point, or from the
-    bounds' centre). Only LIST_COLUMNS are loaded; the EVSEs and connectors of the rows
-    evaluated come with two more queries (`location.live_evses`).
+    bounds' centre). Only LIST_COLUMNS are loaded; `locations_summarise` adds what the list
+    shows of their EVSEs in one more query (`location_search_page` does both).
 
     `earth_index` None: the earthdistance index on PostgreSQL, the plain box elsewhere.
     `moment` (default now) is when open_now is judged; that filter reads the opening hours of
@@ -172,11 +173,28 @@ def location_search(
     locations = _filtered(locations, filters)
     if filters.open_now:
         locations = _open_now(locations, moment or timezone.now())
-    return (
-        locations.only(*LIST_COLUMNS)
-        .order_by("distance_m", "pk")
-        .prefetch_related(_live_evses(connector_columns=_LIST_CONNECTOR_COLUMNS))
+    return locations.only(*LIST_COLUMNS).order_by("distance_m", "pk")
+
+
+def location_search_page(
+    locations: QuerySet[Location], *, offset: int, limit: int
+) -> tuple[list[Location], int, datetime | None]:
+    """One page of a search, summarised, with the count and newest change of all its matches
+    (`location_search_state`): two queries, the count riding along the page as window
+    functions (a third, for the state, when the page is past the end)."""
+    rows = list(
+        locations.annotate(
+            match_count=Window(Count("pk")),
+            match_updated=Window(Max("last_updated")),
+            match_saved=Window(Max("updated_at")),
+        )[offset : offset + limit]
     )
+    if not rows:
+        count, updated = location_search_state(locations)
+        return rows, count, updated
+    first = rows[0]
+    locations_summarise(rows)
+    return rows, first.match_count, max(first.match_updated, first.match_saved)
 
 
 def location_search_state(locations: QuerySet[Location]) -> tuple[int, datetime | None]:
@@ -281,23 +299,9 @@ def _open_now(locations: QuerySet[Location], moment: datetime) -> QuerySet[Locat
     return locations.exclude(pk__in=closed) if closed else locations
 
 
-_LIST_CONNECTOR_COLUMNS = (
-    "id",
-    "evse",
-    "standard",
-    "power_type",
-    "max_voltage",
-    "max_amperage",
-    "max_electric_power",
-)
-
-
-def _live_evses(*, connector_columns: Sequence[str] | None = None) -> Prefetch:
+def _live_evses() -> Prefetch:
     evses = EVSE.objects.exclude(status=REMOVED).order_by("evse_id", "uid", "pk")
     connectors = Connector.objects.order_by("ocpi_id", "pk")
-    if connector_columns is not None:
-        evses = evses.only("id", "location_id", "uid", "evse_id", "status")
-        connectors = connectors.only(*connector_columns)
     return Prefetch(
         "evses",
         queryset=evses.prefetch_related(Prefetch("connectors", queryset=connectors)),
@@ -316,16 +320,64 @@ class LocationSummary:
     standards: tuple[str, ...]
 
 
-def location_summary(location: Location) -> LocationSummary:
-    """Counts and power of a Location loaded by `location_search` or `location_detail_get`."""
-    evses = getattr(location, "live_evses", [])
-    connectors = [connector for evse in evses for connector in evse.connectors.all()]
-    powers = [connector_power_kw(connector) for connector in connectors]
+def _power_kw(watts: int | None, voltage: int, amperage: int, power_type: str) -> Decimal:
+    """As tariffs.selectors.connector_power_kw, from the columns."""
+    if not watts:
+        watts = voltage * amperage * _PHASES.get(power_type, 1)
+    return Decimal(watts) / 1000
+
+
+def _summary(evses: dict[int, str], connectors: list[tuple]) -> LocationSummary:
+    powers = [_power_kw(*columns[1:]) for columns in connectors]
     return LocationSummary(
         evse_count=len(evses),
-        available_count=sum(1 for evse in evses if evse.status == AVAILABLE),
+        available_count=sum(1 for status in evses.values() if status == AVAILABLE),
         max_power_kw=max(powers).normalize() if powers else None,
-        standards=tuple(sorted({connector.standard for connector in connectors})),
+        standards=tuple(sorted({columns[0] for columns in connectors})),
+    )
+
+
+def locations_summarise(locations: Sequence[Location]) -> None:
+    """Set `summary` (EVSE counts, availability, power, standards) on each Location: one query
+    of plain values for them all (EVSEs not removed, with their connectors)."""
+    evses: dict[int, dict[int, str]] = {location.pk: {} for location in locations}
+    connectors: dict[int, list[tuple]] = {location.pk: [] for location in locations}
+    rows = (
+        EVSE.objects.filter(location_id__in=list(evses))
+        .exclude(status=REMOVED)
+        .values_list(
+            "location_id",
+            "pk",
+            "status",
+            "connectors__standard",
+            "connectors__max_electric_power",
+            "connectors__max_voltage",
+            "connectors__max_amperage",
+            "connectors__power_type",
+        )
+        .order_by()
+    )
+    for location_id, evse_id, status, *connector in rows:
+        evses[location_id][evse_id] = status
+        if connector[0] is not None:
+            connectors[location_id].append(tuple(connector))
+    for location in locations:
+        location.summary = _summary(evses[location.pk], connectors[location.pk])
+
+
+def location_summary(location: Location) -> LocationSummary:
+    """What `locations_summarise` set, or the same from a Location's `live_evses`."""
+    summary = getattr(location, "summary", None)
+    if summary is not None:
+        return summary
+    evses = getattr(location, "live_evses", [])
+    return _summary(
+        {evse.pk: evse.status for evse in evses},
+        [
+            (c.standard, c.max_electric_power, c.max_voltage, c.max_amperage, c.power_type)
+            for evse in evses
+            for c in evse.connectors.all()
+        ],
     )
 
 
@@ -410,5 +462,4 @@ def favourite_locations_list(*, user: Any) -> QuerySet[Location]:
         .annotate(favourited_at=Max("favourited_by__created_at"))
         .only(*LIST_COLUMNS)
         .order_by("-favourited_at", "pk")
-        .prefetch_related(_live_evses(connector_columns=_LIST_CONNECTOR_COLUMNS))
     )

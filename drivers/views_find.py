@@ -29,6 +29,7 @@ from drivers.selectors_find import (
     location_prices_get,
     location_search,
     location_summary,
+    locations_summarise,
 )
 from drivers.services import favourite_location_add, favourite_location_remove
 from roaming.models import Location
@@ -49,6 +50,8 @@ WEEKDAYS = [
 
 def _rows(locations: Any, favourites: set[int] | None = None) -> list[dict[str, Any]]:
     moment = timezone.now()
+    locations = list(locations)
+    locations_summarise(locations)
     rows = []
     for location in locations:
         distance = distance_m_of(location)
