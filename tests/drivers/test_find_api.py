@@ -241,7 +241,8 @@ def test_a_page_of_twenty_costs_a_bounded_number_of_queries(
     for number in range(25):
         charger(cpo, evses=3, latitude=Decimal("52.3791") + Decimal(number) / 1000)
 
-    with django_assert_max_num_queries(2):  # the page with its count, then its EVSEs
+    # the page with its count, its EVSEs; the language middleware reads the profile
+    with django_assert_max_num_queries(3):
         response = app.get(
             "/api/v1/locations", {**NEAR, "limit": 20, "standard": "IEC_62196_T2", "available": 1}
         )
