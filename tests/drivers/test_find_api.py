@@ -343,3 +343,14 @@ def test_the_last_modified_date_is_the_newest_change(app, cpo):
     response = app.get("/api/v1/locations", NEAR)
 
     assert response["Last-Modified"] == http_date(moment.timestamp())
+
+
+def test_a_page_past_the_end_still_counts_the_matches(app, cpo):
+    charger(cpo)
+    charger(cpo)
+
+    response = app.get("/api/v1/locations", {**NEAR, "offset": "5"})
+
+    assert response.status_code == 200
+    assert (response.json()["count"], response.json()["results"]) == (2, [])
+    assert response["Last-Modified"]
