@@ -1,5 +1,6 @@
 """Finding a charger: Locations drivers may see, near a point or in a map's bounds, filtered and
-sorted by distance; one Location's details with the driver's price per connector; favourites.
+sorted by distance, and what the list shows of each (drivers/selectors_location.py has one
+Location's details and the favourites).
 
 Geography runs in the database. On PostgreSQL the GiST index on ll_to_earth(latitude, longitude)
 (migration roaming 0003) serves `earth_box(...) @> ll_to_earth(...)`, and earth_distance makes the
@@ -10,11 +11,10 @@ exact cut and the order. Elsewhere (SQLite, the embedded default) a latitude/lon
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from django.db import connection
 from django.db.models import (
@@ -26,7 +26,6 @@ from django.db.models import (
     FloatField,
     Max,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Value,
@@ -37,12 +36,8 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from drivers.models import FavouriteLocation
 from drivers.opening_hours import is_open
 from roaming.models import EVSE, Connector, Location
-from tariffs import pricing
-from tariffs.pricing_service import DriverPriceError, DriverTariff, driver_tariff_get
-from tariffs.selectors import connector_power_kw, power_class_of
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
@@ -299,16 +294,6 @@ def _open_now(locations: QuerySet[Location], moment: datetime) -> QuerySet[Locat
     return locations.exclude(pk__in=closed) if closed else locations
 
 
-def _live_evses() -> Prefetch:
-    evses = EVSE.objects.exclude(status=REMOVED).order_by("evse_id", "uid", "pk")
-    connectors = Connector.objects.order_by("ocpi_id", "pk")
-    return Prefetch(
-        "evses",
-        queryset=evses.prefetch_related(Prefetch("connectors", queryset=connectors)),
-        to_attr="live_evses",
-    )
-
-
 # What the list and the detail show of a Location.
 
 
@@ -383,83 +368,3 @@ def location_summary(location: Location) -> LocationSummary:
 
 def location_open_now(location: Location, moment: datetime | None = None) -> bool:
     return is_open(location.opening_times, location.time_zone, moment or timezone.now())
-
-
-def location_detail_get(*, location_id: int) -> Location:
-    """A visible Location with its EVSEs (not removed) and connectors, in `live_evses`.
-    Location.DoesNotExist for unknown or hidden ones. Three queries."""
-    return (
-        locations_visible()
-        .select_related("partner")
-        .prefetch_related(_live_evses())
-        .get(pk=location_id)
-    )
-
-
-@dataclass(frozen=True)
-class ConnectorPrice:
-    """The driver's price at one connector: the tariff in words, or why there is none."""
-
-    tariff: DriverTariff | None
-    description: str
-    error: str = ""
-
-
-def location_prices_get(
-    *, user: Any, location: Location, language: str = "en", moment: datetime | None = None
-) -> dict[int, ConnectorPrice]:
-    """The price `user` (anonymous: the default plan) pays at each connector of `location`
-    (loaded by `location_detail_get`), by connector id. Connectors of the same power class and
-    tariff ids share their price, so a Location costs one price lookup per kind of connector."""
-    moment = moment or timezone.now()
-    memo: dict[Any, ConnectorPrice] = {}
-    prices: dict[int, ConnectorPrice] = {}
-    priced_user = user if getattr(user, "is_authenticated", False) else _Anonymous()
-    for evse in getattr(location, "live_evses", []):
-        for connector in evse.connectors.all():
-            kind = power_class_of(
-                power_type=connector.power_type, power_kw=connector_power_kw(connector)
-            )
-            key = (kind, tuple(connector.tariff_ids or ()))
-            if key not in memo:
-                memo[key] = _price(priced_user, connector, moment, language)
-            prices[connector.pk] = memo[key]
-    return prices
-
-
-class _Anonymous:
-    pk = None
-
-
-def _price(user: Any, connector: Connector, moment: datetime, language: str) -> ConnectorPrice:
-    try:
-        tariff = driver_tariff_get(user=user, connector=connector, moment=moment)
-        return ConnectorPrice(tariff=tariff, description=tariff.describe(language))
-    except (DriverPriceError, LookupError, pricing.PricingError) as error:
-        # No tariff we can use, our configuration incomplete, or a tariff we cannot read: the
-        # page shows "no price" rather than failing.
-        return ConnectorPrice(tariff=None, description="", error=str(error))
-
-
-# Favourites.
-
-
-def favourite_ids_get(*, user: Any, location_ids: Iterable[int]) -> set[int]:
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    return set(
-        FavouriteLocation.objects.filter(user=user, location_id__in=list(location_ids)).values_list(
-            "location_id", flat=True
-        )
-    )
-
-
-def favourite_locations_list(*, user: Any) -> QuerySet[Location]:
-    """The driver's favourite Locations that drivers may still see, newest favourite first."""
-    return (
-        locations_visible()
-        .filter(favourited_by__user=user)
-        .annotate(favourited_at=Max("favourited_by__created_at"))
-        .only(*LIST_COLUMNS)
-        .order_by("-favourited_at", "pk")
-    )

@@ -22,14 +22,16 @@ from drivers.opening_hours import week_hours
 from drivers.selectors_find import (
     DEFAULT_RADIUS_KM,
     distance_m_of,
-    favourite_ids_get,
-    favourite_locations_list,
-    location_detail_get,
     location_open_now,
-    location_prices_get,
     location_search,
     location_summary,
     locations_summarise,
+)
+from drivers.selectors_location import (
+    favourite_ids_get,
+    favourite_locations_list,
+    location_detail_get,
+    location_prices_get,
 )
 from drivers.services import favourite_location_add, favourite_location_remove
 from roaming.models import Location

@@ -3,12 +3,11 @@
 from django.urls import include, path
 
 from drivers.api import MeApi
-from drivers.api_find import (
+from drivers.api_find import LocationBoundsApi, LocationListApi
+from drivers.api_location import (
     FavouriteApi,
     FavouriteListApi,
-    LocationBoundsApi,
     LocationDetailApi,
-    LocationListApi,
 )
 
 app_name = "api"
