@@ -123,6 +123,7 @@ class LocationSearchForm(forms.Form):
         sort_corners: bool = False,
         **kwargs: Any,
     ) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.place_required = place_required
         self.sort_corners = sort_corners
