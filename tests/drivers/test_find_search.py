@@ -231,9 +231,8 @@ def test_the_state_of_the_matches_moves_with_their_newest_change(cpo):
     assert location_search_state(search)[1] > updated
 
 
-@pytest.mark.skipif(not POSTGRES, reason="the earthdistance index is PostgreSQL's")
-@pytest.mark.parametrize("shape", ["radius", "bounds"])
-def test_the_earth_index_serves_radius_and_bounds_queries(cpo, shape):
+def _plan(cpo, search) -> str:
+    """The database's plan of the search over 2,000 Locations spread over the Benelux."""
     Location.objects.bulk_create(
         LocationFactory.build(
             partner=cpo,
@@ -242,17 +241,32 @@ def test_the_earth_index_serves_radius_and_bounds_queries(cpo, shape):
         )
         for n in range(2000)
     )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE roaming_location" if POSTGRES else "ANALYZE")
+        sql, params = search.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}" if POSTGRES else f"EXPLAIN QUERY PLAN {sql}", params)
+        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+
+
+@pytest.mark.skipif(not POSTGRES, reason="the earthdistance index is PostgreSQL's")
+@pytest.mark.parametrize("shape", ["radius", "bounds"])
+def test_the_earth_index_serves_radius_and_bounds_queries(cpo, shape):
     if shape == "radius":
         search = location_search(near=Near(*CENTRE))
     else:
         search = location_search(
             bounds=Bounds(Decimal("52.3"), Decimal("4.8"), Decimal("52.4"), Decimal("4.95"))
         )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE roaming_location")
-        sql, params = search.query.sql_with_params()
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    plan = _plan(cpo, search)
 
     assert "roaming_location_earth" in plan, plan
     assert "Seq Scan on roaming_location" not in plan, plan
+
+
+def test_the_plain_box_uses_the_coordinates_index(cpo):
+    search = location_search(near=Near(*CENTRE), earth_index=False)
+
+    plan = _plan(cpo, search)
+
+    assert "roaming_location_coordinates" in plan, plan
