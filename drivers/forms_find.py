@@ -101,7 +101,9 @@ class LocationSearchForm(forms.Form):
     standard = forms.MultipleChoiceField(
         label=_("Connector"),
         required=False,
-        choices=[(value, value) for value in STANDARDS],
+        choices=[
+            (value, STANDARD_LABELS.get(value, value.replace("_", " "))) for value in STANDARDS
+        ],
         widget=forms.CheckboxSelectMultiple,
     )
     min_power_kw = forms.DecimalField(
@@ -127,7 +129,6 @@ class LocationSearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.place_required = place_required
         self.sort_corners = sort_corners
-        self.fields["standard"].choices = [(value, standard_label(value)) for value in STANDARDS]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
