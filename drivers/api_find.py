@@ -227,6 +227,8 @@ class LocationListApi(APIView):
 
     Answers carry an ETag and Last-Modified (the matching Locations' newest change, with the
     query); send them back as If-None-Match or If-Modified-Since to get 304 when nothing changed.
+    Prefer the ETag: it also changes when a Location leaves the matches (hidden, or its EVSEs
+    no longer fit the filters), which Last-Modified cannot tell.
     """
 
     @extend_schema(

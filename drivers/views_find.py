@@ -38,6 +38,7 @@ from roaming.models import Location
 from tariffs.selectors import connector_power_kw
 
 PAGE_SIZE = 20
+MAX_ID = 2**63 - 1
 MAP_MARKERS_LIMIT = 500
 WEEKDAYS = [
     gettext_lazy("Monday"),
@@ -48,6 +49,13 @@ WEEKDAYS = [
     gettext_lazy("Saturday"),
     gettext_lazy("Sunday"),
 ]
+
+
+def _id(location_id: int) -> int:
+    """The path's id, when a database id can be that large (404 otherwise)."""
+    if location_id > MAX_ID:
+        raise Http404
+    return location_id
 
 
 def _rows(locations: Any, favourites: set[int] | None = None) -> list[dict[str, Any]]:
@@ -150,7 +158,7 @@ def location_markers(request: HttpRequest) -> JsonResponse:
 @require_GET
 def location_detail(request: HttpRequest, location_id: int) -> HttpResponse:
     try:
-        location = location_detail_get(location_id=location_id)
+        location = location_detail_get(location_id=_id(location_id))
     except Location.DoesNotExist:
         raise Http404 from None
     prices = location_prices_get(
@@ -193,6 +201,7 @@ def location_detail(request: HttpRequest, location_id: int) -> HttpResponse:
 @require_POST
 def favourite_toggle(request: HttpRequest, location_id: int) -> HttpResponse:
     """Add (action=add) or remove (action=remove) a favourite; back to where the form was."""
+    location_id = _id(location_id)
     if request.POST.get("action") == "remove":
         favourite_location_remove(user=request.user, location_id=location_id)
         messages.success(request, _("Removed from your favourites."))

@@ -110,10 +110,11 @@ def test_the_toggle_does_not_redirect_elsewhere(driver_client, cpo):
     assert response.url == f"/locations/{location.pk}/"
 
 
-def test_a_hidden_location_cannot_be_toggled(driver_client, cpo):
+def test_a_hidden_or_unknown_location_cannot_be_toggled(driver_client, cpo):
     location = charger(cpo, shown_to_drivers=False)
 
     assert driver_client.post(f"/locations/{location.pk}/favourite/").status_code == 404
+    assert driver_client.post(f"/locations/{'9' * 40}/favourite/").status_code == 404
 
 
 def test_visitors_are_asked_to_log_in(client, cpo):

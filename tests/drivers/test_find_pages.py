@@ -144,6 +144,7 @@ def test_hidden_and_unknown_locations_have_no_page(client, cpo):
 
     assert client.get(f"/locations/{hidden.pk}/").status_code == 404
     assert client.get("/locations/999999/").status_code == 404
+    assert client.get(f"/locations/{'9' * 40}/").status_code == 404
 
 
 def test_the_navigation_links_to_the_charger_search(client):
