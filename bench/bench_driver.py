@@ -260,6 +260,7 @@ def run() -> str:
 
     server = None
     os.environ.setdefault("API_RATE_PER_USER", "100000000/min")  # one driver, many requests
+    os.environ.setdefault("API_RATE_PER_TOKEN", os.environ["API_RATE_PER_USER"])
     os.environ.setdefault("DJANGO_DEBUG", "false")
     try:
         started = time.perf_counter()
