@@ -9,9 +9,9 @@ its peak RSS and CPU are its own; a database of its own beside DATABASE_URL, Pos
 - incremental pull after 1 % of the locations changed: target under 3 s.
 
 Receivers: a throwaway database (`bench_<name>`) gets one CPO with 40 Locations of 4 EVSEs;
-gunicorn serves the app (BENCH_ROAMING_WORKERS sync workers, default 4) and
-BENCH_ROAMING_CLIENTS client threads (default 16) send PATCH {status, last_updated} for
-BENCH_ROAMING_SECONDS (default 10) seconds, each thread on its own EVSEs with increasing
+gunicorn serves the app (BENCH_ROAMING_WORKERS sync workers, default 4) and `wrk`, with each
+number of connections in BENCH_ROAMING_CLIENTS (default 8,16), sends PATCH {status, last_updated}
+for BENCH_ROAMING_SECONDS (default 10) seconds, each thread on its own EVSEs with increasing
 last_updated, so every PATCH is a real write (EVSE row, then the Location's last_updated).
 Targets: >= 200 PATCH/s with p95 < 50 ms; authorise within 1 s.
 """
@@ -25,9 +25,8 @@ import resource
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ import dj_database_url
 import django
 import httpx
 
+from bench.load import LoadResult, lua_string, wrk_run
 from tests.processes import free_port, stop, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -325,44 +325,38 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
 
 
+_PATCH_LUA = r"""
+paths = {PATHS}
+headers = {["Authorization"] = {AUTHORIZATION}, ["Content-Type"] = "application/json"}
+expect_pattern = '"status_code":%s*1000'
+function init(args)
+  mine = {}
+  for i = thread_number, #paths, {THREADS} do table.insert(mine, paths[i]) end
+  sent = 0
+end
+function request()
+  -- each thread its own EVSEs and an increasing last_updated, so every PATCH is a real write
+  sent = sent + 1
+  local moment = {BASE} + thread_number * 86400 + math.floor(sent / 1000)
+  local stamp = os.date("!%Y-%m-%dT%H:%M:%S", moment) .. string.format(".%03dZ", sent % 1000)
+  local status = (sent % 2 == 0) and "AVAILABLE" or "CHARGING"
+  local body = '{"status": "' .. status .. '", "last_updated": "' .. stamp .. '"}'
+  return wrk.format("PATCH", mine[(sent % #mine) + 1], headers, body)
+end
+"""
+
+
 def _patch_load(
-    base: str,
-    headers: dict[str, str],
-    paths: list[str],
-    clients: int,
-    seconds: float,
-    start: datetime = datetime(2030, 1, 1, tzinfo=UTC),
-):
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
-
-    def client(number: int) -> None:
-        mine = paths[number::clients]
-        moment = start + timedelta(days=number)
-        local, failed, sent = [], 0, 0
-        with httpx.Client(base_url=base, headers=headers, timeout=10) as http:
-            while time.monotonic() < stop:
-                moment += timedelta(milliseconds=1)
-                status = ("AVAILABLE", "CHARGING")[sent % 2]
-                body = {"status": status, "last_updated": moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
-                started = time.perf_counter()
-                response = http.patch(mine[sent % len(mine)], json=body)
-                local.append(time.perf_counter() - started)
-                failed += response.status_code != 200 or response.json()["status_code"] != 1000
-                sent += 1
-        with lock:
-            latencies.extend(local)
-            errors[0] += failed
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return latencies, errors[0], time.perf_counter() - started
+    base: str, authorization: str, paths: list[str], clients: int, seconds: float, start: datetime
+) -> LoadResult:
+    threads = 2
+    lua = (
+        _PATCH_LUA.replace("{PATHS}", "{" + ", ".join(lua_string(p) for p in paths) + "}")
+        .replace("{AUTHORIZATION}", lua_string(authorization))
+        .replace("{THREADS}", str(threads))
+        .replace("{BASE}", str(int(start.timestamp())))
+    )
+    return wrk_run(base, lua, connections=clients, seconds=seconds, threads=threads)
 
 
 def _authorize_latency(base: str, headers: dict[str, str], uid: str, count: int):
@@ -387,7 +381,7 @@ def _row(latencies: list[float]) -> str:
 def _receivers() -> str:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     seconds = float(os.environ.get("BENCH_ROAMING_SECONDS", "10"))
-    clients = int(os.environ.get("BENCH_ROAMING_CLIENTS", "16"))
+    levels = [int(n) for n in os.environ.get("BENCH_ROAMING_CLIENTS", "8,16").split(",")]
     workers = int(os.environ.get("BENCH_ROAMING_WORKERS", "4"))
     database_url, old_name = _setup_database()
     from django.db import connection
@@ -405,26 +399,30 @@ def _receivers() -> str:
         # Warm-up: every worker loads the app and opens its database connection on its first
         # requests (seconds on a busy machine); measure only after that.
         warm_up = float(os.environ.get("BENCH_ROAMING_WARMUP", "5"))
-        _patch_load(base, headers, paths, clients, warm_up, start=datetime(2029, 1, 1, tzinfo=UTC))
-        latencies, errors, elapsed = _patch_load(base, headers, paths, clients, seconds)
+        authorization = headers["Authorization"]
+        _patch_load(base, authorization, paths, 8, warm_up, datetime(2029, 1, 1, tzinfo=UTC))
+        patches = {
+            clients: _patch_load(
+                base, authorization, paths, clients, seconds, datetime(2030 + n, 1, 1, tzinfo=UTC)
+            )
+            for n, clients in enumerate(levels)
+        }
         auth_latencies, answers = _authorize_latency(base, headers, uid, 200)
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
         connection.creation.destroy_test_db(old_name, verbosity=0)
-    rate = len(latencies) / elapsed
-    patch = _row(latencies)
     authorize = _row(auth_latencies)
     return "\n".join([
-        f"Setup: gunicorn with {workers} sync workers, {clients} client threads on the same "
-        f"machine, {seconds:.0f} s after a warm-up; "
+        f"Setup: gunicorn with {workers} sync workers; load from `wrk` (2 threads, the number of "
+        f"connections in the table) on the same machine, {seconds:.0f} s each after a warm-up; "
         f"{RECEIVER_LOCATIONS * EVSES_PER_LOCATION} EVSEs in {RECEIVER_LOCATIONS} Locations; "
         f"database `{connection.vendor}`.",
         "",
         "| measure | requests | per second | p50 ms | p95 ms | p99 ms | errors |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-        f"| EVSE status PATCH | {len(latencies)} | {rate:.0f} | {patch} | {errors} |",
+        *(f"| EVSE status PATCH, {n} connections | {r.row()} |" for n, r in patches.items()),
         f"| token authorize (sequential) | {len(auth_latencies)} | - | {authorize} | - |",
         "",
         f"Authorize answers: {', '.join(f'{k}: {v}' for k, v in sorted(answers.items()))}.",

@@ -5,8 +5,9 @@ from decimal import Decimal
 
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,6 +17,7 @@ from billing import selectors_invoicing as selectors
 from billing.amounts import amount_display
 from billing.models import Invoice
 from billing.pdf import invoice_pdf
+from billing.selectors_history import price_status
 from billing.services.invoices import invoice_open_payment
 from emsp.api import PAGINATION_PARAMETERS, paginated, paginated_response
 from roaming.models import Session
@@ -72,6 +74,15 @@ class InvoiceOutputSerializer(serializers.Serializer):
     energy_kwh = serializers.DecimalField(max_digits=16, decimal_places=6)
     session_start = serializers.DateTimeField(allow_null=True)
     session_end = serializers.DateTimeField(allow_null=True)
+    open_payment_id = serializers.SerializerMethodField(
+        help_text="Pay it with POST /api/v1/payments/{id}/pay when the invoice is open."
+    )
+
+    def get_open_payment_id(self, invoice: Invoice) -> str | None:
+        if hasattr(invoice, "open_payment_id"):
+            return str(invoice.open_payment_id) if invoice.open_payment_id else None
+        payment = invoice_open_payment(invoice=invoice)
+        return str(payment.pk) if payment else None
 
 
 class InvoiceDetailOutputSerializer(InvoiceOutputSerializer):
@@ -81,13 +92,6 @@ class InvoiceDetailOutputSerializer(InvoiceOutputSerializer):
     buyer_name = serializers.CharField()
     buyer_address = serializers.CharField()
     lines = InvoiceLineOutputSerializer(many=True)
-    open_payment_id = serializers.SerializerMethodField(
-        help_text="Pay it with POST /api/v1/payments/{id}/pay when the invoice is open."
-    )
-
-    def get_open_payment_id(self, invoice: Invoice) -> str | None:
-        payment = invoice_open_payment(invoice=invoice)
-        return str(payment.pk) if payment else None
 
 
 class SessionOutputSerializer(serializers.Serializer):
@@ -103,6 +107,36 @@ class SessionOutputSerializer(serializers.Serializer):
     running_cost_excl_vat = serializers.SerializerMethodField()
     running_cost_incl_vat = serializers.SerializerMethodField()
     cost_updated_at = serializers.SerializerMethodField()
+    location_city = serializers.SerializerMethodField()
+    price = serializers.SerializerMethodField(
+        help_text="Incl. VAT: the invoice's total, else the running estimate; null if unknown."
+    )
+    price_currency = serializers.SerializerMethodField()
+    price_status = serializers.SerializerMethodField(
+        help_text="invoiced, estimate (not invoiced yet) or unknown."
+    )
+    invoice_id = serializers.SerializerMethodField()
+    invoice_number = serializers.SerializerMethodField()
+
+    def get_location_city(self, session: Session) -> str:
+        return session.location.city if session.location else ""
+
+    def get_price(self, session: Session) -> str | None:
+        price = getattr(session, "price", None)
+        return None if price is None else amount_display(price, session.price_currency)
+
+    def get_price_currency(self, session: Session) -> str:
+        return getattr(session, "price_currency", None) or session.currency
+
+    def get_price_status(self, session: Session) -> str:
+        return price_status(session) if hasattr(session, "price") else "unknown"
+
+    def get_invoice_id(self, session: Session) -> str | None:
+        invoice_id = getattr(session, "invoice_id", None)
+        return str(invoice_id) if invoice_id else None
+
+    def get_invoice_number(self, session: Session) -> str | None:
+        return getattr(session, "invoice_number", None)
 
     def get_duration_seconds(self, session: Session) -> int:
         return selectors.session_duration_seconds(session)
@@ -142,14 +176,27 @@ class SessionOutputSerializer(serializers.Serializer):
 class InvoiceListApi(OwnObjectsApi):
     @extend_schema(
         responses=paginated(InvoiceOutputSerializer),
-        parameters=PAGINATION_PARAMETERS,
+        parameters=[
+            OpenApiParameter(
+                "status",
+                {"type": "string", "enum": list(Invoice.PaymentStatus.values)},
+                description="Only invoices in this payment status (open: to pay now).",
+            ),
+            *PAGINATION_PARAMETERS,
+        ],
         operation_id="invoices_list",
     )
     def get(self, request: Request) -> Response:
+        statuses = request.query_params.getlist("status")
+        if len(statuses) > 1 or (statuses and statuses[0] not in Invoice.PaymentStatus.values):
+            choices = ", ".join(Invoice.PaymentStatus.values)
+            raise ValidationError({"status": [f"Send one of: {choices}."]})
         return paginated_response(
             request=request,
             view=self,
-            items=selectors.invoice_list(user=request.user),
+            items=selectors.invoice_list(
+                user=request.user, payment_status=statuses[0] if statuses else None
+            ),
             serializer_class=InvoiceOutputSerializer,
         )
 
@@ -186,28 +233,6 @@ class InvoicePdfApi(OwnObjectsApi):
     def get(self, request: Request, invoice_id: str) -> HttpResponse:
         invoice = selectors.invoice_get(user=request.user, invoice_id=invoice_id)
         return pdf_response(invoice)
-
-
-class SessionListApi(OwnObjectsApi):
-    @extend_schema(
-        responses=paginated(SessionOutputSerializer),
-        parameters=PAGINATION_PARAMETERS,
-        operation_id="sessions_list",
-    )
-    def get(self, request: Request) -> Response:
-        return paginated_response(
-            request=request,
-            view=self,
-            items=selectors.session_list(user=request.user),
-            serializer_class=SessionOutputSerializer,
-        )
-
-
-class SessionDetailApi(OwnObjectsApi):
-    @extend_schema(responses=SessionOutputSerializer)
-    def get(self, request: Request, session_id: str) -> Response:
-        session = selectors.session_get(user=request.user, session_id=session_id)
-        return Response(SessionOutputSerializer(session).data)
 
 
 def pdf_response(invoice: Invoice) -> HttpResponse:

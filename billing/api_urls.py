@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import api, api_invoicing
+from billing import api, api_history, api_invoicing
 
 urlpatterns = [
     path("payment-methods", api.PaymentMethodListApi.as_view(), name="payment_methods"),
@@ -35,7 +35,13 @@ urlpatterns = [
     path(
         "invoices/<str:invoice_id>/pdf", api_invoicing.InvoicePdfApi.as_view(), name="invoice_pdf"
     ),
-    path("sessions", api_invoicing.SessionListApi.as_view(), name="sessions"),
-    path("sessions/<str:session_id>", api_invoicing.SessionDetailApi.as_view(), name="session"),
+    path("sessions", api_history.SessionListApi.as_view(), name="sessions"),
+    path("sessions/<str:session_id>", api_history.SessionDetailApi.as_view(), name="session"),
+    path(
+        "history/monthly-totals",
+        api_history.HistoryMonthlyTotalsApi.as_view(),
+        name="history_monthly_totals",
+    ),
+    path("history/export.csv", api_history.HistoryExportApi.as_view(), name="history_export"),
     path("charging-eligibility", api.ChargingEligibilityApi.as_view(), name="charging_eligibility"),
 ]

@@ -5,15 +5,34 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
-from billing.models import CreditNote, Invoice, SessionCost
+from billing.models import CreditNote, Invoice, Payment, SessionCost
 from roaming.models import Session
 
 
-def invoice_list(*, user) -> QuerySet[Invoice]:
-    return Invoice.objects.filter(user=user).order_by("-issued_at", "-sequence")
+def invoice_list(
+    *, user, payment_status: str | None = None, open_first: bool = False
+) -> QuerySet[Invoice]:
+    """The driver's invoices, newest first (with open_first: the unpaid ones needing the
+    driver's action first), each annotated with `open_payment_id`: the payment the driver can
+    pay now (the invoice's charge or a follow-up charge of its hold), or None."""
+    invoices = Invoice.objects.filter(user=user)
+    if payment_status:
+        invoices = invoices.filter(payment_status=payment_status)
+    open_payments = Payment.objects.filter(
+        Q(pk=OuterRef("payment_id")) | Q(parent_id=OuterRef("payment_id")),
+        state__in=Payment.OPEN_STATES,
+    ).order_by("created_at")
+    invoices = invoices.annotate(open_payment_id=Subquery(open_payments.values("pk")[:1]))
+    order = ["-issued_at", "-sequence"]
+    if open_first:
+        is_open = Case(
+            When(payment_status=Invoice.PaymentStatus.OPEN, then=Value(0)), default=Value(1)
+        )
+        return invoices.order_by(is_open, *order)
+    return invoices.order_by(*order)
 
 
 def invoice_get(*, user, invoice_id: uuid.UUID | str) -> Invoice:

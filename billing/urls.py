@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import views, views_invoicing
+from billing import views, views_history, views_invoicing
 
 app_name = "billing"
 urlpatterns = [
@@ -38,7 +38,9 @@ urlpatterns = [
     path(
         "account/invoices/<uuid:invoice_id>/pdf/", views_invoicing.invoice_pdf, name="invoice_pdf"
     ),
-    path("account/sessions/", views_invoicing.session_list, name="sessions"),
+    path("account/history/", views_history.history, name="history"),
+    path("account/history/export.csv", views_history.history_export, name="history_export"),
+    path("account/sessions/", views_history.sessions_redirect, name="sessions"),
     path(
         "account/sessions/<int:session_id>/", views_invoicing.session_detail, name="session_detail"
     ),

@@ -1,6 +1,7 @@
 """The driver's invoices (with the PDF) and charging sessions (live cost, polled by htmx)."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -12,6 +13,7 @@ from billing.services.invoices import invoice_open_payment
 from roaming.models import Session
 
 LIVE_STATUSES = ("PENDING", "ACTIVE", "RESERVATION")
+INVOICE_PAGE_SIZE = 50
 
 
 def _own_invoice(request: HttpRequest, invoice_id) -> Invoice:
@@ -31,8 +33,10 @@ def _own_session(request: HttpRequest, session_id) -> Session:
 @login_required
 @require_GET
 def invoice_list(request: HttpRequest) -> HttpResponse:
-    invoices = selectors.invoice_list(user=request.user)[:200]
-    return render(request, "billing/invoices.html", {"invoices": invoices})
+    """Unpaid invoices the driver can pay now come first, each with its "Pay now" action."""
+    invoices = selectors.invoice_list(user=request.user, open_first=True)
+    page = Paginator(invoices, INVOICE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "billing/invoices.html", {"invoices": page, "page": page})
 
 
 @login_required
@@ -54,13 +58,6 @@ def invoice_detail(request: HttpRequest, invoice_id) -> HttpResponse:
 @require_GET
 def invoice_pdf(request: HttpRequest, invoice_id) -> HttpResponse:
     return pdf_response(_own_invoice(request, invoice_id))
-
-
-@login_required
-@require_GET
-def session_list(request: HttpRequest) -> HttpResponse:
-    sessions = selectors.session_list(user=request.user)[:100]
-    return render(request, "billing/sessions.html", {"sessions": sessions})
 
 
 @login_required

@@ -133,6 +133,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German")), ("nl", _("Dutch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
+# The zone a driver's charging history is counted in (months, dates) unless the app sends its own.
+DRIVER_TIME_ZONE = os.environ.get("DRIVER_TIME_ZONE", "Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True
 
@@ -229,9 +231,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "emsp.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "emsp.api.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": os.environ.get("API_RATE_PER_USER", "600/min")},
+    "DEFAULT_THROTTLE_CLASSES": ["emsp.throttling.ApiRateThrottle"],
+    # Proxies in front of us that append to X-Forwarded-For (0: the peer address counts, and a
+    # client cannot pick its own anonymous budget by sending the header).
+    "NUM_PROXIES": int(os.environ.get("API_NUM_PROXIES", "0")),
 }
+# API rate limits ("<count>/<sec|min|hour|day>"): per app session token (or per user signed in on
+# the web), and per client address for anonymous calls. API_RATE_PER_USER is the older name.
+API_RATE_PER_TOKEN = os.environ.get(
+    "API_RATE_PER_TOKEN", os.environ.get("API_RATE_PER_USER", "600/min")
+)
+API_RATE_ANONYMOUS = os.environ.get("API_RATE_ANONYMOUS", "60/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "EMSP driver API",
     "DESCRIPTION": (

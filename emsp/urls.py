@@ -23,3 +23,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("ocpi/", include("roaming.urls")),
 ]
+
+handler404 = "emsp.errors.page_not_found"
+handler500 = "emsp.errors.server_error"

@@ -4,6 +4,7 @@
 from decimal import Decimal
 
 from django import template
+from django.template.defaultfilters import floatformat
 
 from billing.amounts import amount_display
 
@@ -13,3 +14,13 @@ register = template.Library()
 @register.filter
 def amount(value: Decimal | None, currency: str) -> str:
     return "" if value is None else amount_display(value, currency)
+
+
+@register.filter
+def energy(value: Decimal | None) -> str:
+    """kWh to at most three decimals without trailing zeros, in the page's locale (20.5, 41)."""
+    if value is None:
+        return ""
+    shown = Decimal(value).quantize(Decimal("0.001")).normalize()
+    places = max(0, -shown.as_tuple().exponent)
+    return floatformat(shown, places)

@@ -1,7 +1,13 @@
-import factory
+from datetime import timedelta
+from decimal import Decimal
 
-from billing.models import Payment, PaymentMethod
+import factory
+from django.utils import timezone
+
+from billing.models import Invoice, Payment, PaymentMethod, SessionCost
 from tests.drivers.factories import DriverFactory
+
+CENT = Decimal("0.01")
 
 
 class PaymentMethodFactory(factory.django.DjangoModelFactory):
@@ -30,3 +36,98 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     kind = Payment.Kind.CHARGE
     currency = "EUR"
     amount = factory.Faker("pydecimal", left_digits=2, right_digits=2, positive=True)
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    """A CPO's charging Location as stored (without EVSEs)."""
+
+    class Meta:
+        model = "roaming.Location"
+
+    partner = factory.SubFactory("tests.roaming.factories.PartnerFactory")
+    country_code = "NL"
+    party_id = "CPO"
+    ocpi_id = factory.Sequence(lambda n: f"LOC{n:05d}")
+    raw = factory.LazyFunction(dict)
+    last_updated = factory.LazyFunction(timezone.now)
+    name = factory.Sequence(lambda n: f"Stationsplein {n}")
+    address = "Stationsplein 1"
+    city = "Utrecht"
+    country = "NLD"
+    latitude = Decimal("52.089000")
+    longitude = Decimal("5.110000")
+    time_zone = "Europe/Amsterdam"
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    """A driver's charging Session at a Location, as the CPO reported it (completed by
+    default; `token` decides whose it is)."""
+
+    class Meta:
+        model = "roaming.Session"
+
+    partner = factory.SelfAttribute("location.partner")
+    location = factory.SubFactory(LocationFactory)
+    token = factory.SubFactory("tests.roaming.factories.TokenFactory")
+    country_code = "NL"
+    party_id = "CPO"
+    ocpi_id = factory.Sequence(lambda n: f"SES{n:06d}")
+    raw = factory.LazyFunction(dict)
+    start_date_time = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=2))
+    end_date_time = factory.LazyAttribute(lambda s: s.start_date_time + timedelta(minutes=45))
+    last_updated = factory.LazyAttribute(lambda s: s.end_date_time or s.start_date_time)
+    kwh = Decimal("20.5")
+    token_uid = factory.SelfAttribute("token.uid")
+    token_type = factory.SelfAttribute("token.type")
+    contract_id = factory.SelfAttribute("token.contract_id")
+    auth_method = "WHITELIST"
+    ocpi_location_id = factory.SelfAttribute("location.ocpi_id")
+    ocpi_evse_uid = "EVSE1"
+    ocpi_connector_id = "1"
+    currency = "EUR"
+    status = "COMPLETED"
+
+
+class SessionCostFactory(factory.django.DjangoModelFactory):
+    """The running cost of a session by the driver's plan."""
+
+    class Meta:
+        model = SessionCost
+
+    session = factory.SubFactory(SessionFactory)
+    currency = "EUR"
+    total_excl_vat = factory.LazyAttribute(
+        lambda c: (c.total_incl_vat / Decimal("1.21")).quantize(Decimal("0.0001"))
+    )
+    total_incl_vat = Decimal("7.50")
+    session_last_updated = factory.LazyFunction(timezone.now)
+
+
+class InvoiceFactory(factory.django.DjangoModelFactory):
+    """An issued invoice (without lines) for a session; `payment_status` paid by default."""
+
+    class Meta:
+        model = Invoice
+
+    session = factory.SubFactory(SessionFactory)
+    user = factory.LazyAttribute(lambda i: i.session.token.user if i.session else None)
+    series = "INV-TEST"
+    sequence = factory.Sequence(lambda n: n + 1)
+    number = factory.LazyAttribute(lambda i: f"{i.series}-{i.sequence:06d}")
+    issued_at = factory.LazyAttribute(
+        lambda i: i.session.end_date_time if i.session else timezone.now()
+    )
+    currency = "EUR"
+    language = "en"
+    seller_name = "EMSP B.V."
+    seller_address = "Herengracht 1, Amsterdam"
+    buyer_email = factory.LazyAttribute(lambda i: i.user.email if i.user else "x@example.org")
+    total_incl_vat = Decimal("8.47")
+    total_vat = factory.LazyAttribute(lambda i: (i.total_incl_vat * 21 / 121).quantize(CENT))
+    total_excl_vat = factory.LazyAttribute(lambda i: i.total_incl_vat - i.total_vat)
+    amount_due = factory.SelfAttribute("total_incl_vat")
+    energy_kwh = factory.LazyAttribute(lambda i: i.session.kwh if i.session else Decimal(0))
+    location_name = factory.LazyAttribute(
+        lambda i: i.session.location.name if i.session and i.session.location else ""
+    )
+    payment_status = Invoice.PaymentStatus.PAID

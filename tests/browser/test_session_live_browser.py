@@ -74,5 +74,5 @@ def test_the_invoice_pages_are_accessible(
     expect(driver_page.locator("#invoice-lines")).to_contain_text("9.32")
     assert_accessible(driver_page)
     screenshot("invoice-detail")
-    driver_page.goto("/account/sessions/")
+    driver_page.goto("/account/history/")
     assert_accessible(driver_page)

@@ -1,0 +1,44 @@
+"""Rate limiting of /api/v1/: one budget per app session token, per signed-in user on the web
+(session cookie), per client address for anonymous calls. Rates are read from the settings at
+each request (API_RATE_PER_TOKEN, API_RATE_ANONYMOUS), so they follow the environment."""
+
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
+
+from drivers.authentication import AppSessionTokenAuthentication
+
+
+class ApiRateThrottle(SimpleRateThrottle):
+    """A request over its budget is refused with 429, a Retry-After header and the API's error
+    body (emsp.api.exception_handler). Counts live in the default cache: set CACHE_URL so that
+    all web processes share them."""
+
+    scope = "api"
+
+    def __init__(self) -> None:  # the rate is chosen per request, in allow_request
+        pass
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        self.rate = (
+            settings.API_RATE_PER_TOKEN
+            if request.user and request.user.is_authenticated
+            else settings.API_RATE_ANONYMOUS
+        )
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request: Request, view: Any) -> str:
+        if request.user and request.user.is_authenticated:
+            if isinstance(request.successful_authenticator, AppSessionTokenAuthentication):
+                token = request.successful_authenticator.get_session_token(request) or ""
+                # The cache key never holds the token itself: a digest of it.
+                ident = "token:" + hashlib.sha256(token.encode()).hexdigest()
+            else:
+                ident = f"user:{request.user.pk}"
+        else:
+            ident = f"address:{self.get_ident(request) or 'unknown'}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
