@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from drivers.models import DriverProfile, FavouriteLocation, Token, User
 from drivers.selectors import driver_profile_get
+from drivers.selectors_find import locations_visible
 
 PROFILE_FIELDS = (
     "full_name",
@@ -134,8 +135,6 @@ def _contract_id_for(user: User) -> str:
 def favourite_location_add(*, user: User, location_id: int) -> FavouriteLocation:
     """Mark a Location drivers may see as the driver's favourite (again: no change).
     Location.DoesNotExist for unknown or hidden Locations."""
-    from drivers.selectors_find import locations_visible
-
     location = locations_visible().only("pk").get(pk=location_id)
     favourite, _ = FavouriteLocation.objects.get_or_create(user=user, location=location)
     return favourite
