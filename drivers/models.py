@@ -215,3 +215,22 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class FavouriteLocation(models.Model):
+    """A charging Location the driver marked as a favourite."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="favourite_locations")
+    location = models.ForeignKey(
+        "roaming.Location", on_delete=models.CASCADE, related_name="favourited_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("favourite location")
+        constraints = [
+            models.UniqueConstraint("user", "location", name="drivers_favourite_unique_location")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ♥ {self.location_id}"

@@ -11,8 +11,9 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from drivers.models import CardOrder, DriverProfile, Token, User
+from drivers.models import CardOrder, DriverProfile, FavouriteLocation, Token, User
 from drivers.selectors import driver_profile_get
+from drivers.selectors_find import locations_visible
 
 PROFILE_FIELDS = (
     "full_name",
@@ -261,3 +262,17 @@ def _contract_id_for(user: User) -> str:
     alphabet = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
     instance = "".join(secrets.choice(alphabet) for _ in range(8))
     return f"{settings.OCPI_COUNTRY_CODE}-{settings.OCPI_PARTY_ID}-C{instance}".upper()
+
+
+def favourite_location_add(*, user: User, location_id: int) -> FavouriteLocation:
+    """Mark a Location drivers may see as the driver's favourite (again: no change).
+    Location.DoesNotExist for unknown or hidden Locations."""
+    location = locations_visible().only("pk").get(pk=location_id)
+    favourite, _ = FavouriteLocation.objects.get_or_create(user=user, location=location)
+    return favourite
+
+
+def favourite_location_remove(*, user: User, location_id: int) -> bool:
+    """Forget one of the driver's favourites; False when it was not theirs."""
+    deleted, _ = FavouriteLocation.objects.filter(user=user, location_id=location_id).delete()
+    return bool(deleted)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from drivers import views, views_tokens
+from drivers import views, views_find, views_tokens
 
 app_name = "drivers"
 urlpatterns = [
@@ -11,4 +11,5 @@ urlpatterns = [
     path("tokens/rfid/", views_tokens.token_rfid_link, name="token_rfid_link"),
     path("tokens/rfid/order/", views_tokens.card_order, name="card_order"),
     path("tokens/<int:token_id>/block/", views_tokens.token_block, name="token_block"),
+    path("favourites/", views_find.favourites, name="favourites"),
 ]

@@ -4,6 +4,12 @@ from django.urls import include, path
 
 from drivers import api_charge, api_tokens
 from drivers.api import MeApi
+from drivers.api_find import LocationBoundsApi, LocationListApi
+from drivers.api_location import (
+    FavouriteApi,
+    FavouriteListApi,
+    LocationDetailApi,
+)
 
 app_name = "api"
 urlpatterns = [
@@ -22,6 +28,11 @@ urlpatterns = [
     path("tokens/rfid", api_tokens.RfidLinkApi.as_view(), name="token_rfid_link"),
     path("tokens/rfid/order", api_tokens.CardOrderApi.as_view(), name="token_rfid_order"),
     path("tokens/<str:token_id>/block", api_tokens.TokenBlockApi.as_view(), name="token_block"),
+    path("locations", LocationListApi.as_view(), name="locations"),
+    path("locations/in-bounds", LocationBoundsApi.as_view(), name="locations_in_bounds"),
+    path("locations/<str:location_id>", LocationDetailApi.as_view(), name="location"),
+    path("favourites", FavouriteListApi.as_view(), name="favourites"),
+    path("favourites/<str:location_id>", FavouriteApi.as_view(), name="favourite"),
     path("", include("billing.api_urls")),
     path("", include("tariffs.api_urls")),
 ]

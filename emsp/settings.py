@@ -255,6 +255,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"ConnectorStandardEnum": "roaming.ocpi.enums.ConnectorType"},
 }
 
 # Celery: a real broker when CELERY_BROKER_URL is set, tasks run in-process otherwise.
@@ -361,6 +362,10 @@ MAP_TILE_ATTRIBUTION = os.environ.get(
     "MAP_TILE_ATTRIBUTION",
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
 )
+
+# Finding a charger: where the list and the map start when the driver gives no place.
+FIND_DEFAULT_LATITUDE = os.environ.get("FIND_DEFAULT_LATITUDE", "52.3791")
+FIND_DEFAULT_LONGITUDE = os.environ.get("FIND_DEFAULT_LONGITUDE", "4.9003")
 
 # OCPI: our own identity as an EMSP.
 OCPI_COUNTRY_CODE = os.environ.get("OCPI_COUNTRY_CODE", "NL")

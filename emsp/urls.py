@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("account/", include("drivers.urls")),
     path("charge/", include("drivers.urls_charge")),
+    path("locations/", include("drivers.urls_find")),
     path("", include("billing.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", include(api_urls)),

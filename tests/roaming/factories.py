@@ -1,10 +1,11 @@
 import uuid
+from decimal import Decimal
 
 import factory
 from django.utils import timezone
 
 from drivers.models import Token
-from roaming.models import Partner, PartnerRole
+from roaming.models import EVSE, Connector, Location, Partner, PartnerRole
 from roaming.ocpi.auth import credentials_token_hash, credentials_token_prefix
 from tests.drivers.factories import DriverFactory
 
@@ -61,3 +62,64 @@ class TokenFactory(factory.django.DjangoModelFactory):
     issuer = "EMSP"
     valid = True
     whitelist = Token.Whitelist.ALLOWED_OFFLINE
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    """A published Location (give `partner`, or one is made) near Amsterdam Centraal."""
+
+    class Meta:
+        model = Location
+
+    partner = factory.SubFactory(PartnerFactory)
+    country_code = "NL"
+    party_id = "CPO"
+    ocpi_id = factory.Sequence(lambda n: f"LOC{n}")
+    raw = factory.LazyFunction(dict)
+    last_updated = factory.LazyFunction(timezone.now)
+    name = factory.Sequence(lambda n: f"Charging hub {n}")
+    address = "Stationsplein 1"
+    city = "Amsterdam"
+    postal_code = "1012 AB"
+    country = "NLD"
+    latitude = Decimal("52.3791000")
+    longitude = Decimal("4.9003000")
+    time_zone = "Europe/Amsterdam"
+
+
+class EVSEFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EVSE
+
+    location = factory.SubFactory(LocationFactory)
+    uid = factory.Sequence(lambda n: f"E{n}")
+    evse_id = factory.Sequence(lambda n: f"NL*CPO*E{n}")
+    status = "AVAILABLE"
+    raw = factory.LazyFunction(dict)
+    last_updated = factory.LazyFunction(timezone.now)
+
+
+class ConnectorFactory(factory.django.DjangoModelFactory):
+    """A 22 kW Type 2 socket (AC, three phases)."""
+
+    class Meta:
+        model = Connector
+
+    evse = factory.SubFactory(EVSEFactory)
+    ocpi_id = "1"
+    standard = "IEC_62196_T2"
+    format = "SOCKET"
+    power_type = "AC_3_PHASE"
+    max_voltage = 230
+    max_amperage = 32
+    max_electric_power = 22000
+    raw = factory.LazyFunction(dict)
+    last_updated = factory.LazyFunction(timezone.now)
+
+
+def charger(partner, *, evses=1, connector=None, evse=None, **location):
+    """A Location with `evses` EVSEs of one connector each (ConnectorFactory fields in
+    `connector`, EVSEFactory fields in `evse`)."""
+    place = LocationFactory(partner=partner, **location)
+    for _ in range(evses):
+        ConnectorFactory(evse=EVSEFactory(location=place, **(evse or {})), **(connector or {}))
+    return place

@@ -1,0 +1,315 @@
+"""Driver: "locations near me" through the API, against the same query in raw SQL (the floor),
+and the Location detail page. PostgreSQL only (the earthdistance index is what is measured).
+
+A throwaway database (`bench_<name>`) gets BENCH_DRIVER_LOCATIONS Locations (default 20,000, about
+3 EVSEs of 2 connectors each; a third of them around four Dutch city centres, the rest spread
+over the Netherlands), written with COPY (roaming.bulk), one CPO tariff and a driver. gunicorn
+serves the app (BENCH_DRIVER_WORKERS sync workers, default 4); BENCH_DRIVER_CLIENTS client threads
+(default 20) ask GET /api/v1/locations for points around Amsterdam (5 km, two filters: Type 2
+and available now; 20 per page) for BENCH_DRIVER_SECONDS (default 20) after a warm-up. The floor
+is the same query (the page of 20, its count, its EVSEs and connectors) in raw SQL from as many
+threads, each on its own connection. Then the detail page of Locations around Amsterdam, one
+client. Targets: API p95 < 50 ms and within 5x of the floor's p95; detail page p95 < 100 ms.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from bench.bench_roaming import _percentile, _serve, _setup_database
+from tests.processes import free_port
+
+LOCATIONS = int(os.environ.get("BENCH_DRIVER_LOCATIONS", "20000"))
+CITIES = [(52.3731, 4.8926), (51.9225, 4.4792), (52.0907, 5.1214), (52.0705, 4.3007)]
+AMSTERDAM = CITIES[0]
+STANDARD = "IEC_62196_T2"
+PASSWORD = "bench-driver-password-1"
+FLOOR_SQL = """
+SELECT l.id, l.name, l.address, l.city, l.postal_code, l.country, l.latitude, l.longitude,
+       l.time_zone, l.operator_name, l.opening_times, l.last_updated,
+       earth_distance(ll_to_earth(%(lat)s, %(lng)s),
+                      ll_to_earth(l.latitude::float8, l.longitude::float8)) AS distance
+FROM roaming_location l
+WHERE l.publish AND l.shown_to_drivers
+  AND earth_box(ll_to_earth(%(lat)s, %(lng)s), %(metres)s)
+      @> ll_to_earth(l.latitude::float8, l.longitude::float8)
+  AND earth_distance(ll_to_earth(%(lat)s, %(lng)s),
+                     ll_to_earth(l.latitude::float8, l.longitude::float8)) <= %(metres)s
+  AND EXISTS (SELECT 1 FROM roaming_connector c JOIN roaming_evse e ON e.id = c.evse_id
+              WHERE e.location_id = l.id AND e.status = 'AVAILABLE'
+                AND c.standard = %(standard)s)
+ORDER BY distance, l.id
+"""
+CHILDREN_SQL = (
+    "SELECT e.id, e.location_id, e.uid, e.evse_id, e.status FROM roaming_evse e "
+    "WHERE e.location_id = ANY(%s) AND e.status <> 'REMOVED'",
+    "SELECT c.id, c.evse_id, c.standard, c.power_type, c.max_voltage, c.max_amperage, "
+    "c.max_electric_power FROM roaming_connector c WHERE c.evse_id = ANY(%s)",
+)
+
+
+def _seed(count: int) -> tuple[str, list[int]]:
+    """Locations, EVSEs and connectors (COPY), a tariff, a driver: (email, ids near Amsterdam)."""
+    from allauth.account.models import EmailAddress
+    from django.db import connection, transaction
+
+    from drivers.models import User
+    from roaming.bulk import rows_insert
+    from roaming.models import EVSE, Connector, Location, Partner, PartnerRole
+    from tariffs.services import tariff_put
+
+    randomness = random.Random(6)
+    partner = Partner.objects.create(name="Bench CPO", status="connected")
+    PartnerRole.objects.create(partner=partner, role="CPO", country_code="NL", party_id="BCH")
+    tariff_put(
+        partner=partner,
+        data={
+            "country_code": "NL", "party_id": "BCH", "id": "T1", "currency": "EUR",
+            "elements": [
+                {"price_components": [{"type": "ENERGY", "price": 0.39, "vat": 21, "step_size": 1}]}
+            ],
+            "last_updated": "2026-01-01T00:00:00Z",
+        },
+    )  # fmt: skip
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    hours = {
+        "twentyfourseven": False,
+        "regular_hours": [
+            {"weekday": day, "period_begin": "07:00", "period_end": "22:00"} for day in range(1, 8)
+        ],
+    }
+    with transaction.atomic():
+        locations = []
+        for number in range(count):
+            if number % 3 == 0:
+                centre = CITIES[number % len(CITIES)]
+                latitude = randomness.gauss(centre[0], 0.05)
+                longitude = randomness.gauss(centre[1], 0.08)
+            else:
+                latitude = randomness.uniform(51.0, 53.4)
+                longitude = randomness.uniform(3.6, 7.0)
+            shape = randomness.random()
+            locations.append(
+                Location(
+                    partner=partner, country_code="NL", party_id="BCH", ocpi_id=f"L{number}",
+                    raw={}, last_updated=moment, name=f"Charging hub {number}",
+                    address=f"Straat {number}", city="Amsterdam", postal_code="1000 AA",
+                    country="NLD", latitude=Decimal(f"{latitude:.7f}"),
+                    longitude=Decimal(f"{longitude:.7f}"), time_zone="Europe/Amsterdam",
+                    operator_name=("Allego", "Fastned", "Vattenfall", "Shell")[number % 4],
+                    facilities=["CAFE"] if shape < 0.2 else [],
+                    opening_times=hours if shape < 0.1 else None,
+                )
+            )  # fmt: skip
+        rows_insert(Location, locations)
+        evses = []
+        for location in locations:
+            for index in range(randomness.choice((2, 3, 4))):
+                evses.append(
+                    EVSE(
+                        location=location, uid=f"{location.ocpi_id}-{index}",
+                        evse_id=f"NL*BCH*E{location.pk}*{index}",
+                        status=randomness.choices(
+                            ("AVAILABLE", "CHARGING", "OUTOFORDER"), (6, 3, 1)
+                        )[0],
+                        raw={}, last_updated=moment,
+                    )
+                )  # fmt: skip
+        rows_insert(EVSE, evses)
+        connectors = []
+        for evse in evses:
+            fast = randomness.random() < 0.2
+            for index, standard in enumerate(
+                ("IEC_62196_T2_COMBO", "CHADEMO") if fast else (STANDARD, STANDARD)
+            ):
+                connectors.append(
+                    Connector(
+                        evse=evse, ocpi_id=str(index + 1), standard=standard,
+                        format="CABLE" if fast else "SOCKET",
+                        power_type="DC" if fast else "AC_3_PHASE",
+                        max_voltage=920 if fast else 230, max_amperage=200 if fast else 32,
+                        max_electric_power=(50000, 150000)[index] if fast else 22000,
+                        tariff_ids=["T1"], raw={}, last_updated=moment,
+                    )
+                )  # fmt: skip
+        rows_insert(Connector, connectors)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    user = User.objects.create_user("bench-finder@example.com", PASSWORD)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    near = [
+        location.pk
+        for location in locations
+        if abs(float(location.latitude) - AMSTERDAM[0]) < 0.04
+        and abs(float(location.longitude) - AMSTERDAM[1]) < 0.06
+    ]
+    return user.email, near
+
+
+def _points(count: int) -> list[tuple[float, float]]:
+    randomness = random.Random(7)
+    return [
+        (
+            AMSTERDAM[0] + randomness.uniform(-0.03, 0.03),
+            AMSTERDAM[1] + randomness.uniform(-0.05, 0.05),
+        )
+        for _ in range(count)
+    ]
+
+
+def _load(clients: int, seconds: float, request: Callable[[Any, tuple], None], make: Callable):
+    """`clients` threads, each with its own `make()` handle, calling `request` for `seconds`."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+    points = _points(5000)
+
+    def client(number: int) -> None:
+        local, failed, sent = [], 0, 0
+        handle = make()
+        try:
+            while time.monotonic() < stop:
+                point = points[(number * 997 + sent) % len(points)]
+                started = time.perf_counter()
+                try:
+                    request(handle, point)
+                except Exception:  # counted, the load goes on
+                    failed += 1
+                local.append(time.perf_counter() - started)
+                sent += 1
+        finally:
+            handle.close()
+        with lock:
+            latencies.extend(local)
+            errors[0] += failed
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, errors[0], time.perf_counter() - started
+
+
+def _api_request(http: httpx.Client, point: tuple[float, float]) -> None:
+    response = http.get(
+        "/api/v1/locations",
+        params={
+            "lat": f"{point[0]:.6f}", "lng": f"{point[1]:.6f}", "radius": "5",
+            "standard": STANDARD, "available": "true", "limit": "20",
+        },
+    )  # fmt: skip
+    if response.status_code != 200:
+        raise RuntimeError(response.status_code)
+
+
+def _sql_request(database_url: str) -> tuple[Callable, Callable]:
+    import psycopg
+
+    def make():
+        return psycopg.connect(database_url, autocommit=True)
+
+    def request(conn, point: tuple[float, float]) -> None:
+        values = {"lat": point[0], "lng": point[1], "metres": 5000.0, "standard": STANDARD}
+        with conn.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM ({FLOOR_SQL}) matches", values)
+            cursor.fetchone()
+            cursor.execute(f"{FLOOR_SQL} LIMIT 20", values)
+            ids = [row[0] for row in cursor.fetchall()]
+            cursor.execute(CHILDREN_SQL[0], [ids])
+            evses = [row[0] for row in cursor.fetchall()]
+            cursor.execute(CHILDREN_SQL[1], [evses])
+            cursor.fetchall()
+
+    return make, request
+
+
+def _row(name: str, latencies: list[float], elapsed: float | None, errors: int | str) -> str:
+    median = statistics.median(latencies) * 1000
+    rate = f"{len(latencies) / elapsed:.0f}" if elapsed else "-"
+    return (
+        f"| {name} | {len(latencies)} | {rate} | {median:.1f} | "
+        f"{_percentile(latencies, 0.95):.1f} | {_percentile(latencies, 0.99):.1f} | {errors} |"
+    )
+
+
+def run() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return "Not measured: needs PostgreSQL (set DATABASE_URL).\n"
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    seconds = float(os.environ.get("BENCH_DRIVER_SECONDS", "20"))
+    warm_up = float(os.environ.get("BENCH_DRIVER_WARMUP", "5"))
+    clients = int(os.environ.get("BENCH_DRIVER_CLIENTS", "20"))
+    workers = int(os.environ.get("BENCH_DRIVER_WORKERS", "4"))
+    database_url, old_name = _setup_database()
+    from django.db import connection
+
+    server = None
+    os.environ.setdefault("API_RATE_PER_USER", "100000000/min")  # one driver, many requests
+    os.environ.setdefault("API_RATE_PER_TOKEN", os.environ["API_RATE_PER_USER"])
+    os.environ.setdefault("DJANGO_DEBUG", "false")
+    try:
+        started = time.perf_counter()
+        email, near_ids = _seed(LOCATIONS)
+        seed_seconds = time.perf_counter() - started
+        connection.close()
+        port = free_port()
+        server = _serve(database_url, port, workers)
+        base = f"http://127.0.0.1:{port}"
+        login = httpx.post(
+            f"{base}/_allauth/app/v1/auth/login", json={"email": email, "password": PASSWORD}
+        )
+        login.raise_for_status()
+        token = login.json()["meta"]["session_token"]
+
+        def make_http() -> httpx.Client:
+            return httpx.Client(base_url=base, headers={"X-Session-Token": token}, timeout=10)
+
+        _load(clients, warm_up, _api_request, make_http)
+        api, api_errors, api_elapsed = _load(clients, seconds, _api_request, make_http)
+        make_sql, sql_request = _sql_request(database_url)
+        _load(clients, min(warm_up, 2), sql_request, make_sql)
+        floor, floor_errors, floor_elapsed = _load(clients, seconds, sql_request, make_sql)
+        detail = []
+        with httpx.Client(base_url=base, timeout=10) as http:
+            for location_id in (near_ids * 3)[:300]:
+                begun = time.perf_counter()
+                response = http.get(f"/locations/{location_id}/")
+                detail.append(time.perf_counter() - begun)
+                if response.status_code != 200 or "EUR/kWh" not in response.text:
+                    raise RuntimeError(f"detail page {location_id}: {response.status_code}")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+    api_p95, floor_p95 = _percentile(api, 0.95), _percentile(floor, 0.95)
+    return "\n".join([
+        f"Setup: {LOCATIONS} Locations (EVSEs, connectors by COPY in {seed_seconds:.0f} s); "
+        f"gunicorn with {workers} sync workers; {clients} client threads on the same machine, "
+        f"{seconds:.0f} s after a {warm_up:.0f} s warm-up; points within ~4 km of Amsterdam "
+        "centre, 5 km radius, filters standard=IEC_62196_T2 and available=true, 20 per page.",
+        "",
+        "| measure | requests | per second | p50 ms | p95 ms | p99 ms | errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        _row("API GET /api/v1/locations", api, api_elapsed, api_errors),
+        _row("raw SQL, same query (floor)", floor, floor_elapsed, floor_errors),
+        _row("detail page /locations/{id}/ (sequential)", detail, None, 0),
+        "",
+        f"API p95 / floor p95: {api_p95 / floor_p95:.1f}x (goal: within 5x). "
+        "Targets: API p95 < 50 ms; detail page p95 < 100 ms.",
+    ])  # fmt: skip

@@ -1,0 +1,370 @@
+"""Finding a charger: Locations drivers may see, near a point or in a map's bounds, filtered and
+sorted by distance, and what the list shows of each (drivers/selectors_location.py has one
+Location's details and the favourites).
+
+Geography runs in the database. On PostgreSQL the GiST index on ll_to_earth(latitude, longitude)
+(migration roaming 0003) serves `earth_box(...) @> ll_to_earth(...)`, and earth_distance makes the
+exact cut and the order. Elsewhere (SQLite, the embedded default) a latitude/longitude box uses the
+(latitude, longitude) B-tree index and an equirectangular distance in SQL sorts and cuts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from drivers.opening_hours import is_open
+from roaming.models import EVSE, Connector, Location
+
+EARTH_RADIUS_KM = 6371.0088
+KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
+DEFAULT_RADIUS_KM = Decimal("5")
+MAX_RADIUS_KM = Decimal("100")
+REMOVED = "REMOVED"
+AVAILABLE = "AVAILABLE"
+_PHASES = {"AC_2_PHASE": 2, "AC_2_PHASE_SPLIT": 2, "AC_3_PHASE": 3}
+_EARTH = "ll_to_earth(roaming_location.latitude::float8, roaming_location.longitude::float8)"
+
+LIST_COLUMNS = (
+    "id",
+    "name",
+    "address",
+    "city",
+    "postal_code",
+    "country",
+    "latitude",
+    "longitude",
+    "time_zone",
+    "operator_name",
+    "opening_times",
+    "last_updated",
+)
+
+
+@dataclass(frozen=True)
+class Near:
+    """A circle: `radius_km` around (latitude, longitude)."""
+
+    latitude: Decimal
+    longitude: Decimal
+    radius_km: Decimal = DEFAULT_RADIUS_KM
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """A map's bounds (south-west and north-east corners; min_longitude <= max_longitude)."""
+
+    min_latitude: Decimal
+    min_longitude: Decimal
+    max_latitude: Decimal
+    max_longitude: Decimal
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (
+            float(self.min_latitude + self.max_latitude) / 2,
+            float(self.min_longitude + self.max_longitude) / 2,
+        )
+
+
+@dataclass(frozen=True)
+class LocationFilters:
+    """What the driver asks for. Connector conditions (standards, power, available, parking)
+    must hold for one and the same connector."""
+
+    standards: tuple[str, ...] = ()
+    min_power_kw: Decimal | None = None
+    available: bool = False
+    operator: str = ""
+    open_now: bool = False
+    no_parking_restrictions: bool = False
+
+    @property
+    def on_connectors(self) -> bool:
+        return bool(
+            self.standards or self.min_power_kw or self.available or self.no_parking_restrictions
+        )
+
+
+def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi, d_lambda = phi2 - phi1, math.radians(lng2 - lng1)
+    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def locations_visible() -> QuerySet[Location]:
+    """Locations drivers may see: published by the CPO and not hidden by staff."""
+    return Location.objects.filter(publish=True, shown_to_drivers=True)
+
+
+def location_search(
+    *,
+    near: Near | None = None,
+    bounds: Bounds | None = None,
+    filters: LocationFilters | None = None,
+    moment: datetime | None = None,
+    earth_index: bool | None = None,
+) -> QuerySet[Location]:
+    """Visible Locations within `near` or `bounds` (one of them is required) matching `filters`,
+    nearest first (then by id), each with `distance_m` (metres from the point, or from the
+    bounds' centre). Only LIST_COLUMNS are loaded; `locations_summarise` adds what the list
+    shows of their EVSEs in one more query (`location_search_page` does both).
+
+    `earth_index` None: the earthdistance index on PostgreSQL, the plain box elsewhere.
+    `moment` (default now) is when open_now is judged; that filter reads the opening hours of
+    the Locations the other conditions keep, in Python (one query of three columns).
+    """
+    if (near is None) == (bounds is None):
+        raise ValueError("Give either near or bounds.")
+    filters = filters or LocationFilters()
+    if earth_index is None:
+        earth_index = connection.vendor == "postgresql"
+    locations = locations_visible()
+    if near is not None:
+        latitude, longitude = float(near.latitude), float(near.longitude)
+        radius_km = float(near.radius_km)
+        box = _box_around(latitude, longitude, radius_km)
+    else:
+        latitude, longitude = bounds.centre
+        radius_km = max(
+            haversine_km(latitude, longitude, float(lat), float(lng))
+            for lat in (bounds.min_latitude, bounds.max_latitude)
+            for lng in (bounds.min_longitude, bounds.max_longitude)
+        )
+        radius_km = radius_km * 1.001 + 0.001
+        box = (bounds.min_latitude, bounds.min_longitude, bounds.max_latitude, bounds.max_longitude)
+    if earth_index:
+        locations = _earth_filter(locations, latitude, longitude, radius_km, exact=near is not None)
+    else:
+        locations = _plain_filter(locations, latitude, longitude, radius_km, exact=near is not None)
+    if bounds is not None or not earth_index:
+        locations = locations.filter(
+            latitude__gte=box[0], longitude__gte=box[1], latitude__lte=box[2], longitude__lte=box[3]
+        )
+    locations = _filtered(locations, filters)
+    if filters.open_now:
+        locations = _open_now(locations, moment or timezone.now())
+    return locations.only(*LIST_COLUMNS).order_by("distance_m", "pk")
+
+
+def location_search_page(
+    locations: QuerySet[Location], *, offset: int, limit: int
+) -> tuple[list[Location], int, datetime | None]:
+    """One page of a search, summarised, with the count and newest change of all its matches
+    (`location_search_state`): two queries, the count riding along the page as window
+    functions (a third, for the state, when the page is past the end)."""
+    rows = list(
+        locations.annotate(
+            match_count=Window(Count("pk")),
+            match_updated=Window(Max("last_updated")),
+            match_saved=Window(Max("updated_at")),
+        )[offset : offset + limit]
+    )
+    if not rows:
+        count, updated = location_search_state(locations)
+        return rows, count, updated
+    first = rows[0]
+    locations_summarise(rows)
+    return rows, first.match_count, max(first.match_updated, first.match_saved)
+
+
+def location_search_state(locations: QuerySet[Location]) -> tuple[int, datetime | None]:
+    """(count, newest change) of a search's matches, for ETag and Last-Modified: the greatest of
+    the CPO's last_updated (moved by every EVSE and connector update) and our updated_at."""
+    state = (
+        locations.prefetch_related(None)
+        .order_by()
+        .aggregate(count=Count("pk"), updated=Max("last_updated"), saved=Max("updated_at"))
+    )
+    moments = [state[name] for name in ("updated", "saved") if state[name] is not None]
+    return state["count"], max(moments, default=None)
+
+
+def _box_around(latitude: float, longitude: float, radius_km: float) -> tuple[Decimal, ...]:
+    d_lat = radius_km / KM_PER_DEGREE
+    cos = math.cos(math.radians(latitude))
+    d_lng = 360.0 if cos < 1e-6 else min(360.0, radius_km / (KM_PER_DEGREE * cos))
+    return tuple(
+        Decimal(f"{value:.7f}")
+        for value in (latitude - d_lat, longitude - d_lng, latitude + d_lat, longitude + d_lng)
+    )
+
+
+def _earth_filter(locations, latitude: float, longitude: float, radius_km: float, *, exact: bool):
+    point = "ll_to_earth(%s::float8, %s::float8)"
+    metres = radius_km * 1000
+    # Constant SQL text, values bound as parameters.
+    in_box = RawSQL(  # noqa: S611
+        f"earth_box({point}, %s::float8) @> {_EARTH}",
+        (latitude, longitude, metres),
+        output_field=BooleanField(),
+    )
+    distance = RawSQL(  # noqa: S611
+        f"earth_distance({point}, {_EARTH})", (latitude, longitude), output_field=FloatField()
+    )
+    locations = locations.filter(in_box).annotate(distance_m=distance)
+    return locations.filter(distance_m__lte=metres) if exact else locations
+
+
+def _plain_filter(locations, latitude: float, longitude: float, radius_km: float, *, exact: bool):
+    """Equirectangular distance in SQL: exact enough within the 100 km we allow (<0.5 %)."""
+    scale = KM_PER_DEGREE * 1000
+    north = (Cast("latitude", FloatField()) - Value(latitude)) * Value(scale)
+    east = (Cast("longitude", FloatField()) - Value(longitude)) * Value(
+        scale * math.cos(math.radians(latitude))
+    )
+    squared = north * north + east * east
+    locations = locations.annotate(distance_sq=squared)
+    if exact:
+        locations = locations.filter(distance_sq__lte=(radius_km * 1000) ** 2)
+    # The square sorts as the distance does; `distance_m_of` takes the root of the page's rows.
+    return locations.alias(distance_m=F("distance_sq"))
+
+
+def distance_m_of(location: Location) -> float | None:
+    """The distance a search annotated, in metres."""
+    squared = getattr(location, "distance_sq", None)
+    if squared is not None:
+        return math.sqrt(max(float(squared), 0.0))
+    distance = getattr(location, "distance_m", None)
+    return None if distance is None else float(distance)
+
+
+def _connector_power_q(watts: int) -> Q:
+    return Q(max_electric_power__gte=watts) | (
+        (Q(max_electric_power__isnull=True) | Q(max_electric_power=0)) & Q(computed_w__gte=watts)
+    )
+
+
+def _filtered(locations: QuerySet[Location], filters: LocationFilters) -> QuerySet[Location]:
+    if filters.operator:
+        locations = locations.filter(operator_name__iexact=filters.operator)
+    if not filters.on_connectors:
+        return locations
+    connectors = Connector.objects.filter(evse__location=OuterRef("pk")).exclude(
+        evse__status=REMOVED
+    )
+    if filters.standards:
+        connectors = connectors.filter(standard__in=filters.standards)
+    if filters.min_power_kw:
+        connectors = connectors.annotate(
+            computed_w=F("max_voltage")
+            * F("max_amperage")
+            * Case(
+                *(When(power_type=kind, then=Value(n)) for kind, n in _PHASES.items()),
+                default=Value(1),
+            )
+        ).filter(_connector_power_q(math.ceil(filters.min_power_kw * 1000)))
+    if filters.available:
+        connectors = connectors.filter(evse__status=AVAILABLE)
+    if filters.no_parking_restrictions:
+        connectors = connectors.filter(evse__parking_restrictions=[])
+    return locations.filter(Exists(connectors))
+
+
+def _open_now(locations: QuerySet[Location], moment: datetime) -> QuerySet[Location]:
+    with_hours = locations.filter(opening_times__isnull=False).values_list(
+        "pk", "opening_times", "time_zone"
+    )
+    closed = [pk for pk, hours, zone in with_hours.order_by() if not is_open(hours, zone, moment)]
+    return locations.exclude(pk__in=closed) if closed else locations
+
+
+# What the list and the detail show of a Location.
+
+
+@dataclass(frozen=True)
+class LocationSummary:
+    evse_count: int
+    available_count: int
+    max_power_kw: Decimal | None
+    standards: tuple[str, ...]
+
+
+def _power_kw(watts: int | None, voltage: int, amperage: int, power_type: str) -> Decimal:
+    """As tariffs.selectors.connector_power_kw, from the columns."""
+    if not watts:
+        watts = voltage * amperage * _PHASES.get(power_type, 1)
+    return Decimal(watts) / 1000
+
+
+def _summary(evses: dict[int, str], connectors: list[tuple]) -> LocationSummary:
+    powers = [_power_kw(*columns[1:]) for columns in connectors]
+    return LocationSummary(
+        evse_count=len(evses),
+        available_count=sum(1 for status in evses.values() if status == AVAILABLE),
+        max_power_kw=max(powers).normalize() if powers else None,
+        standards=tuple(sorted({columns[0] for columns in connectors})),
+    )
+
+
+def locations_summarise(locations: Sequence[Location]) -> None:
+    """Set `summary` (EVSE counts, availability, power, standards) on each Location: one query
+    of plain values for them all (EVSEs not removed, with their connectors)."""
+    evses: dict[int, dict[int, str]] = {location.pk: {} for location in locations}
+    connectors: dict[int, list[tuple]] = {location.pk: [] for location in locations}
+    rows = (
+        EVSE.objects.filter(location_id__in=list(evses))
+        .exclude(status=REMOVED)
+        .values_list(
+            "location_id",
+            "pk",
+            "status",
+            "connectors__standard",
+            "connectors__max_electric_power",
+            "connectors__max_voltage",
+            "connectors__max_amperage",
+            "connectors__power_type",
+        )
+        .order_by()
+    )
+    for location_id, evse_id, status, *connector in rows:
+        evses[location_id][evse_id] = status
+        if connector[0] is not None:
+            connectors[location_id].append(tuple(connector))
+    for location in locations:
+        location.summary = _summary(evses[location.pk], connectors[location.pk])
+
+
+def location_summary(location: Location) -> LocationSummary:
+    """What `locations_summarise` set, or the same from a Location's `live_evses`."""
+    summary = getattr(location, "summary", None)
+    if summary is not None:
+        return summary
+    evses = getattr(location, "live_evses", [])
+    return _summary(
+        {evse.pk: evse.status for evse in evses},
+        [
+            (c.standard, c.max_electric_power, c.max_voltage, c.max_amperage, c.power_type)
+            for evse in evses
+            for c in evse.connectors.all()
+        ],
+    )
+
+
+def location_open_now(location: Location, moment: datetime | None = None) -> bool:
+    return is_open(location.opening_times, location.time_zone, moment or timezone.now())
