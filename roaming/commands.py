@@ -76,8 +76,6 @@ def command_start_session(
         raise CommandRefused("This charging location is not available.")
     evse, connector_id = _start_place(location, evse_uid, connector_id)
     _commands_url(location.partner)
-    if _start_on_its_way(token, location, evse):
-        raise CommandRefused("A start is already on its way to this charger; wait a moment.")
     eligibility = token_charging_eligibility(token=token, location=location)
     if eligibility.allowed != AllowedType.ALLOWED:
         raise CommandRefused(REFUSALS.get(eligibility.allowed, "Charging is not allowed."))
@@ -91,15 +89,21 @@ def command_start_session(
         body["evse_uid"] = evse.uid
     if connector_id:
         body["connector_id"] = connector_id
-    return _command_send(
-        CommandType.START_SESSION,
-        location.partner,
-        body,
-        party=(location.country_code, location.party_id),
-        driver=driver,
-        token=token,
-        authorization_reference=reference,
-    )
+    with transaction.atomic():
+        # Starts of one token are taken one at a time (the token row locked), so of two taps
+        # that arrive together the second sees the first's Command and is refused.
+        Token.objects.select_for_update().filter(pk=token.pk).exists()
+        if _start_on_its_way(token, location, evse):
+            raise CommandRefused("A start is already on its way to this charger; wait a moment.")
+        command = _command_record(
+            CommandType.START_SESSION,
+            location.partner,
+            body,
+            driver=driver,
+            token=token,
+            authorization_reference=reference,
+        )
+    return _command_post(command, party=(location.country_code, location.party_id))
 
 
 def command_stop_session(*, driver: User, session: Session) -> Command:
@@ -217,11 +221,15 @@ def _command_send(
     party: tuple[str, str],
     **fields: Any,
 ) -> Command:
-    url = _commands_url(partner)
+    return _command_post(_command_record(kind, partner, body, **fields), party=party)
+
+
+def _command_record(
+    kind: CommandType, partner: Partner, body: dict[str, Any], **fields: Any
+) -> Command:
     uid = uuid.uuid4()
     body = {"response_url": ocpi_url("ocpi-command-result", command=kind, uid=str(uid)), **body}
-    # The CPO may post the result before it answers the POST: the Command exists first.
-    command = Command.objects.create(
+    return Command.objects.create(
         uid=uid,
         kind=kind,
         partner=partner,
@@ -229,6 +237,12 @@ def _command_send(
         expires_at=timezone.now() + timedelta(seconds=settings.OCPI_TIMEOUT_SECONDS * 2),
         **fields,
     )
+
+
+def _command_post(command: Command, *, party: tuple[str, str]) -> Command:
+    """POST a recorded (committed) Command: the CPO may post the result before it answers."""
+    partner, kind, body = command.partner, command.kind, command.request
+    url = _commands_url(partner)
     try:
         with partner_client(partner=partner, party=party, retry=NO_RETRY) as client:
             response = client.post(f"{url.rstrip('/')}/{kind}", module="commands", json=body)

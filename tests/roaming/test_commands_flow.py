@@ -3,7 +3,10 @@ START_SESSION -> CommandResult on our callback -> Session pushed and updated -> 
 -> Session completed -> CDR posted and stored once; timeouts; a START that timed out but
 started a session anyway."""
 
+import threading
+
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from roaming.commands import (
@@ -139,6 +142,42 @@ def test_a_double_tap_does_not_send_a_second_start(network, simulator, token):
             evse_uid=evse.uid,
             connector_id=command.request["connector_id"],
         )
+    assert Command.objects.count() == 1
+    assert len(simulator.requests("commands")) == 1
+
+
+def test_two_taps_at_the_same_moment_send_one_start(network, simulator, token):
+    simulator.configure(command_result="NONE")
+    location, evse, connector = free_charger()
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def tap():
+        barrier.wait()
+        try:
+            outcomes.append(
+                command_start_session(
+                    driver=token.user,
+                    token=token,
+                    location=location,
+                    evse_uid=evse.uid,
+                    connector_id=connector.ocpi_id,
+                ).status
+            )
+        except CommandRefused as refused:
+            outcomes.append(str(refused))
+        finally:
+            connection.close()
+
+    taps = [threading.Thread(target=tap) for _ in range(2)]
+    for thread in taps:
+        thread.start()
+    for thread in taps:
+        thread.join()
+
+    assert sorted(outcomes) == sorted(
+        [Command.Status.ACCEPTED, "A start is already on its way to this charger; wait a moment."]
+    )
     assert Command.objects.count() == 1
     assert len(simulator.requests("commands")) == 1
 
