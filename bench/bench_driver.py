@@ -4,12 +4,13 @@ and the Location detail page. PostgreSQL only (the earthdistance index is what i
 A throwaway database (`bench_<name>`) gets BENCH_DRIVER_LOCATIONS Locations (default 20,000, about
 3 EVSEs of 2 connectors each; a third of them around four Dutch city centres, the rest spread
 over the Netherlands), written with COPY (roaming.bulk), one CPO tariff and a driver. gunicorn
-serves the app (BENCH_DRIVER_WORKERS sync workers, default 4); BENCH_DRIVER_CLIENTS client threads
-(default 20) ask GET /api/v1/locations for points around Amsterdam (5 km, two filters: Type 2
-and available now; 20 per page) for BENCH_DRIVER_SECONDS (default 20) after a warm-up. The floor
-is the same query (the page of 20, its count, its EVSEs and connectors) in raw SQL from as many
-threads, each on its own connection. Then the detail page of Locations around Amsterdam, one
-client. Targets: API p95 < 50 ms and within 5x of the floor's p95; detail page p95 < 100 ms.
+serves the app (BENCH_DRIVER_WORKERS sync workers, default 4); `wrk` with BENCH_DRIVER_CLIENTS
+connections (default 20) asks GET /api/v1/locations for points around Amsterdam (5 km, two
+filters: Type 2 and available now; 20 per page) for BENCH_DRIVER_SECONDS (default 20) after a
+warm-up. The floor is the same query (the page of 20, its count, its EVSEs and connectors) in
+raw SQL from as many threads, each on its own connection. Then the detail page of Locations
+around Amsterdam, one client. Targets: API p95 < 50 ms and within 5x of the floor's p95;
+detail page p95 < 100 ms.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
 from bench.bench_roaming import _percentile, _serve, _setup_database
+from bench.load import LoadResult, lua_string, wrk_run
 from tests.processes import free_port
 
 LOCATIONS = int(os.environ.get("BENCH_DRIVER_LOCATIONS", "20000"))
@@ -204,16 +207,29 @@ def _load(clients: int, seconds: float, request: Callable[[Any, tuple], None], m
     return latencies, errors[0], time.perf_counter() - started
 
 
-def _api_request(http: httpx.Client, point: tuple[float, float]) -> None:
-    response = http.get(
-        "/api/v1/locations",
-        params={
-            "lat": f"{point[0]:.6f}", "lng": f"{point[1]:.6f}", "radius": "5",
-            "standard": STANDARD, "available": "true", "limit": "20",
-        },
-    )  # fmt: skip
-    if response.status_code != 200:
-        raise RuntimeError(response.status_code)
+_API_LUA = r"""
+paths = {PATHS}
+headers = {["X-Session-Token"] = {TOKEN}}
+function init(args)
+  sent = thread_number * 997
+end
+function request()
+  sent = sent + 1
+  return wrk.format("GET", paths[(sent % #paths) + 1], headers)
+end
+"""
+
+
+def _api_load(base: str, token: str, clients: int, seconds: float) -> LoadResult:
+    """GET /api/v1/locations for points around Amsterdam from `wrk` with `clients` connections."""
+    query = {"radius": "5", "standard": STANDARD, "available": "true", "limit": "20"}
+    paths = [
+        "/api/v1/locations?" + urlencode({"lat": f"{lat:.6f}", "lng": f"{lng:.6f}", **query})
+        for lat, lng in _points(2000)
+    ]
+    lua = _API_LUA.replace("{PATHS}", "{" + ", ".join(lua_string(p) for p in paths) + "}")
+    lua = lua.replace("{TOKEN}", lua_string(token))
+    return wrk_run(base, lua, connections=clients, seconds=seconds, threads=2)
 
 
 def _sql_request(database_url: str) -> tuple[Callable, Callable]:
@@ -276,11 +292,8 @@ def run() -> str:
         login.raise_for_status()
         token = login.json()["meta"]["session_token"]
 
-        def make_http() -> httpx.Client:
-            return httpx.Client(base_url=base, headers={"X-Session-Token": token}, timeout=10)
-
-        _load(clients, warm_up, _api_request, make_http)
-        api, api_errors, api_elapsed = _load(clients, seconds, _api_request, make_http)
+        _api_load(base, token, clients, warm_up)
+        api = _api_load(base, token, clients, seconds)
         make_sql, sql_request = _sql_request(database_url)
         _load(clients, min(warm_up, 2), sql_request, make_sql)
         floor, floor_errors, floor_elapsed = _load(clients, seconds, sql_request, make_sql)
@@ -297,16 +310,18 @@ def run() -> str:
             server.terminate()
             server.wait(timeout=30)
         connection.creation.destroy_test_db(old_name, verbosity=0)
-    api_p95, floor_p95 = _percentile(api, 0.95), _percentile(floor, 0.95)
+    api_p95, floor_p95 = api.p95_ms, _percentile(floor, 0.95)
     return "\n".join([
         f"Setup: {LOCATIONS} Locations (EVSEs, connectors by COPY in {seed_seconds:.0f} s); "
-        f"gunicorn with {workers} sync workers; {clients} client threads on the same machine, "
-        f"{seconds:.0f} s after a {warm_up:.0f} s warm-up; points within ~4 km of Amsterdam "
+        f"gunicorn with {workers} sync workers; the API loaded by `wrk` with {clients} "
+        f"connections, the floor by {clients} Python threads each with its own connection, on "
+        f"the same machine, {seconds:.0f} s after a {warm_up:.0f} s warm-up; points within ~4 km "
+        "of Amsterdam "
         "centre, 5 km radius, filters standard=IEC_62196_T2 and available=true, 20 per page.",
         "",
         "| measure | requests | per second | p50 ms | p95 ms | p99 ms | errors |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-        _row("API GET /api/v1/locations", api, api_elapsed, api_errors),
+        f"| API GET /api/v1/locations | {api.row()} |",
         _row("raw SQL, same query (floor)", floor, floor_elapsed, floor_errors),
         _row("detail page /locations/{id}/ (sequential)", detail, None, 0),
         "",
