@@ -278,6 +278,9 @@ def run() -> str:
     os.environ.setdefault("API_RATE_PER_USER", "100000000/min")  # one driver, many requests
     os.environ.setdefault("API_RATE_PER_TOKEN", os.environ["API_RATE_PER_USER"])
     os.environ.setdefault("DJANGO_DEBUG", "false")
+    # As in production (README): sessions and rate limits in a Redis cache of their own.
+    os.environ.setdefault("CACHE_URL", "redis://127.0.0.1:6379/14")
+    os.environ.setdefault("CACHE_KEY_PREFIX", f"bench-driver-{os.getpid()}")
     try:
         started = time.perf_counter()
         email, near_ids = _seed(LOCATIONS)

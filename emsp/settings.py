@@ -211,6 +211,9 @@ if CACHE_URL:
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "emsp"),
         }
     }
+    # Sessions (the app's session tokens too) read from the shared cache, written through to
+    # the database: two queries fewer on every API call.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
