@@ -11,6 +11,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from tests.roaming.factories import PartnerFactory, charger
+
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ("de", "nl")
 
@@ -30,6 +32,36 @@ KEY_PAGES = {
         "/account/delete/",
         True,
         {"de": "Ihr Konto löschen", "nl": "Je account verwijderen"},
+    ),
+    "locations": (
+        "/locations/",
+        False,
+        {"de": "Keine Parkbeschränkungen", "nl": "Geen parkeerbeperkingen"},
+    ),
+    "history": (
+        "/account/history/",
+        True,
+        {"de": "Monatssummen (letzte 12 Monate)", "nl": "Totalen per maand (afgelopen 12 maanden)"},
+    ),
+    "tokens": (
+        "/account/tokens/",
+        True,
+        {"de": "Vorhandene Karte verknüpfen", "nl": "Koppel een kaart die je al hebt"},
+    ),
+    "invoices": (
+        "/account/invoices/",
+        True,
+        {"de": "jeder Ladevorgang wird abgerechnet", "nl": "elke laadsessie wordt gefactureerd"},
+    ),
+    "payment-methods": (
+        "/account/payment-methods/",
+        True,
+        {"de": "Standardkarte nach jedem Ladevorgang", "nl": "af van je standaardkaart"},
+    ),
+    "favourites": (
+        "/account/favourites/",
+        True,
+        {"de": "Noch keine Favoriten.", "nl": "Nog geen favorieten."},
     ),
 }
 
@@ -52,6 +84,21 @@ def test_key_pages_are_translated(client, driver, name, language):
     assert f'<html lang="{language}">' in page
     assert expected[language] in page
     assert "Skip to content" not in page  # base.html is translated too
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_location_page_is_translated(client, language):
+    place = charger(PartnerFactory(parties=["NL/CPO"]), name="Centraal hub")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    page = client.get(f"/locations/{place.pk}/").content.decode()
+
+    assert f'<html lang="{language}">' in page
+    assert "Centraal hub" in page
+    assert {"de": "Öffnungszeiten", "nl": "Openingstijden"}[language] in page
+    assert {"de": "Zurück zur Suche", "nl": "Terug naar het zoeken"}[language] in page
+    assert "Opening hours" not in page
 
 
 @pytest.mark.django_db
