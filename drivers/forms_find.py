@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from drivers.selectors_find import (
@@ -29,6 +30,26 @@ STANDARD_LABELS = {
     "GBT_DC": _("GB/T DC"),
     "GBT_AC": _("GB/T AC"),
     "CHAOJI": _("ChaoJi"),
+    "IEC_62196_T3A": _("Type 3A"),
+    "IEC_62196_T3C": _("Type 3C"),
+    "PANTOGRAPH_BOTTOM_UP": _("Pantograph (bottom up)"),
+    "PANTOGRAPH_TOP_DOWN": _("Pantograph (top down)"),
+    "TESLA_R": _("Tesla Roadster"),
+    "IEC_60309_2_single_16": format_lazy(_("Industrial (IEC 60309), 1 phase, {} A"), 16),
+    **{
+        f"IEC_60309_2_three_{amperes}": format_lazy(
+            _("Industrial (IEC 60309), 3 phases, {} A"), amperes
+        )
+        for amperes in (16, 32, 64)
+    },
+    **{
+        f"DOMESTIC_{letter}": format_lazy(_("Domestic plug, type {}"), letter)
+        for letter in "ABCDEGHIJKLMNO"
+    },
+    **{
+        f"NEMA_{a}_{b}": f"NEMA {a}-{b}"
+        for a, b in ((5, 20), (6, 30), (6, 50), (10, 30), (10, 50), (14, 30), (14, 50))
+    },
 }
 STANDARDS = [member.value for member in ConnectorType]
 MAX_POWER_FILTER_KW = Decimal("1000")

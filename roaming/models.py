@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from roaming.labels import labelled_choices
 from roaming.ocpi import enums
 
 MONEY = {"max_digits": 18, "decimal_places": 4}
@@ -171,7 +172,9 @@ class Location(OcpiOwned):
     longitude = models.DecimalField(**COORDINATE)
     time_zone = models.CharField(max_length=255)
     operator_name = models.CharField(max_length=100, blank=True)
-    parking_type = models.CharField(max_length=24, blank=True, choices=_choices(enums.ParkingType))
+    parking_type = models.CharField(
+        max_length=24, blank=True, choices=labelled_choices(enums.ParkingType)
+    )
     facilities = models.JSONField(default=list, blank=True)
     opening_times = models.JSONField(null=True, blank=True)
     charging_when_closed = models.BooleanField(null=True, blank=True)
@@ -196,7 +199,7 @@ class EVSE(models.Model):
     location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="evses")
     uid = models.CharField(max_length=36)
     evse_id = models.CharField(_("EVSE ID"), max_length=48, blank=True)
-    status = models.CharField(max_length=16, choices=_choices(enums.Status))
+    status = models.CharField(max_length=16, choices=labelled_choices(enums.Status))
     capabilities = models.JSONField(default=list, blank=True)
     floor_level = models.CharField(max_length=4, blank=True)
     physical_reference = models.CharField(max_length=16, blank=True)
@@ -225,8 +228,8 @@ class Connector(models.Model):
     evse = models.ForeignKey(EVSE, on_delete=models.CASCADE, related_name="connectors")
     ocpi_id = models.CharField(_("OCPI id"), max_length=36)
     standard = models.CharField(max_length=32, choices=_choices(enums.ConnectorType))
-    format = models.CharField(max_length=8, choices=_choices(enums.ConnectorFormat))
-    power_type = models.CharField(max_length=16, choices=_choices(enums.PowerType))
+    format = models.CharField(max_length=8, choices=labelled_choices(enums.ConnectorFormat))
+    power_type = models.CharField(max_length=16, choices=labelled_choices(enums.PowerType))
     max_voltage = models.PositiveIntegerField()
     max_amperage = models.PositiveIntegerField()
     max_electric_power = models.PositiveIntegerField(null=True, blank=True)
@@ -271,7 +274,7 @@ class Session(OcpiOwned):
     charging_periods = models.JSONField(default=list, blank=True)
     total_cost_excl_vat = models.DecimalField(null=True, blank=True, **MONEY)
     total_cost_incl_vat = models.DecimalField(null=True, blank=True, **MONEY)
-    status = models.CharField(max_length=16, choices=_choices(enums.SessionStatus))
+    status = models.CharField(max_length=16, choices=labelled_choices(enums.SessionStatus))
 
     class Meta:
         constraints = [ocpi_key_constraint("roaming_session")]

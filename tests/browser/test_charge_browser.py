@@ -80,7 +80,7 @@ def test_a_driver_starts_watches_the_cost_rise_and_stops(
     screenshot("command-stopped")
 
     page.get_by_role("link", name="Back to your session").click()
-    expect(page.locator("#session-status")).to_contain_text("COMPLETED", timeout=15_000)
+    expect(page.locator("#session-status")).to_contain_text("Completed", timeout=15_000)
     expect(page.get_by_role("button", name="Stop charging")).to_have_count(0)
     invoice_link = page.locator('#session-live a[href*="/account/invoices/"]')
     deadline = time.monotonic() + 30

@@ -129,13 +129,13 @@ def test_a_location_s_page_shows_each_connector_with_status_power_and_price(clie
     assert response.status_code == 200
     assert "<h1>Charging hub LOC1</h1>" in page
     assert "NL*CPO*ELOC1" in page
-    assert "AVAILABLE" in page
+    assert "Available" in page
     assert "22 kW" in page
     assert "Type 2" in page
     assert "0.6655 EUR/kWh" in page  # the default plan's price for visitors
     assert "Monday" in page
     assert "08:00–18:00" in page
-    assert "Cafe, wifi" in page
+    assert "Café, Wi-Fi" in page
     assert "Log in to save favourites" in page
 
 
