@@ -10,7 +10,8 @@ cut, and consecutive cuts with the same component form one line.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
@@ -155,6 +156,11 @@ class _Pricing:
         self.end = end
         tz = zone(time_zone)
         self.pieces = offset_pieces(tz, start, end) if self.compiled.uses_local_time else None
+        self.local_instants = (
+            _local_instants(self.pieces, start, end, self.compiled.day_boundaries)
+            if self.pieces
+            else []
+        )
         self.reservation_expired = reservation_expired
         self.lines: list[list[Any]] = []
         self.notes: list[str] = []
@@ -436,33 +442,20 @@ class _Pricing:
 
     def cuts(self, begin, finish, part_start, energy, kwh_before) -> Sequence[tuple[Decimal, int]]:
         compiled = self.compiled
-        width = finish - begin
         kwh_cuts = energy and compiled.kwh_thresholds
-        if not kwh_cuts and (
-            width <= 0 or (self.pieces is None and not compiled.duration_thresholds)
-        ):
-            return ()
-        pieces = self.pieces
-        if (
-            pieces is not None
-            and len(pieces) == 1
-            and not kwh_cuts
-            and not compiled.duration_thresholds
-            and not _local_boundaries(
-                begin + pieces[0][1], finish + pieces[0][1], compiled.day_boundaries
-            )
-        ):
-            return ()
-        instants: set[int] = set()
-        if width > 0:
-            if pieces is not None:
-                self.local_cuts(begin, finish, instants)
+        local = self.local_instants
+        instants: Collection[int] = (
+            local[bisect_right(local, begin) : bisect_left(local, finish)] if local else ()
+        )
+        if compiled.duration_thresholds:
+            instants = set(instants)
             for threshold in compiled.duration_thresholds:
                 moment = part_start + threshold
                 if begin < moment < finish:
                     instants.add(moment)
         if not instants and not kwh_cuts:
             return ()
+        width = finish - begin
         cuts = [(Decimal(m - begin) / width, m) for m in instants]
         if kwh_cuts:
             low, high = sorted((kwh_before, kwh_before + energy))
@@ -476,18 +469,23 @@ class _Pricing:
             cuts = [c for i, c in enumerate(cuts) if i == 0 or c[0] != cuts[i - 1][0]]
         return [c for c in cuts if ZERO < c[0] < ONE]
 
-    def local_cuts(self, begin: int, finish: int, instants: set[int]) -> None:
-        pieces = self.pieces
-        boundaries = self.compiled.day_boundaries
-        for position, (since, offset) in enumerate(pieces):
-            until = pieces[position + 1][0] if position + 1 < len(pieces) else finish
-            low, high = max(begin, since), min(finish, until)
-            if low >= high:
-                continue
-            if since > begin:
-                instants.add(since)  # the clock jumps: a boundary may be crossed here
-            for local in _local_boundaries(low + offset, high + offset, boundaries):
-                instants.add(local - offset)
+
+def _local_instants(
+    pieces: list[tuple[int, int]], start: int, end: int, boundaries: tuple[int, ...]
+) -> list[int]:
+    """The instants strictly inside (start, end), in order, where a local time of day that a
+    restriction names falls or the clock jumps: a session's periods are cut only there."""
+    found = set()
+    for position, (since, offset) in enumerate(pieces):
+        until = pieces[position + 1][0] if position + 1 < len(pieces) else end
+        low, high = max(start, since), min(end, until)
+        if low >= high:
+            continue
+        if since > start:
+            found.add(since)  # the clock jumps: a boundary may be crossed here
+        for local in _local_boundaries(low + offset, high + offset, boundaries):
+            found.add(local - offset)
+    return sorted(found)
 
 
 def _local_boundaries(low: int, high: int, boundaries: tuple[int, ...]) -> list[int]:
