@@ -42,6 +42,7 @@ class CompiledComponent:
 
     __slots__ = (
         "category",
+        "category_index",
         "component_index",
         "dimension",
         "element_index",
@@ -65,6 +66,7 @@ class CompiledComponent:
         self.component_index: int = component_index
         self.reservation: bool = reservation
         self.category = RESERVED if reservation else (FIXED if dimension == FLAT else dimension)
+        self.category_index = CATEGORIES.index(self.category)
 
 
 class CompiledTariff:

@@ -39,6 +39,7 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 _HALF = Decimal("0.5")
 _HOUR = Decimal(HOUR)
+_NO_READINGS = (None, None, None, None)  # current and power: none during parking, reservation
 # Longer is a placeholder date (the spec allows 1970-01-01 for an unknown start), not a session.
 _LONGEST_SESSION = 366 * DAY
 # (TIME priced, ENERGY priced) -> the dimensions to price in a charging portion.
@@ -272,7 +273,7 @@ class _Pricing:
         )
 
     def flat_at(self, moment: int, reservation: bool) -> None:
-        context = self.context(moment, self.normal_start, ZERO, None, None, None, None)
+        context = self.context(moment, self.normal_start, ZERO, _NO_READINGS)
         table = self.compiled.reservation_candidates if reservation else self.compiled.candidates
         component = self.choose(table[FLAT], context, {})
         if component is not None:
@@ -319,28 +320,58 @@ class _Pricing:
                         [dimension, component, is_reservation, index, begin, finish, amount]
                     )
             return
-        min_power = max_power = min_current = max_current = None
-        if kind == CHG:
-            # Only the readings some restriction compares are read (as Decimal).
-            needs = compiled.readings
-            if needs[0]:
-                min_power = reading(row[_MIN_POWER], row[_MAX_POWER])
-            if needs[1]:
-                max_power = reading(row[_MAX_POWER], row[_MIN_POWER])
-            average = (needs[0] or needs[1]) and min_power is None and max_power is None
-            if average and volume and energy:  # the period's average power
-                min_power = max_power = energy / decimal_of(volume)
-            elif average:
-                self.unread["power"].add(index)
-            if needs[2]:
-                min_current = reading(row[_MIN_CURRENT], row[_MAX_CURRENT])
-            if needs[3]:
-                max_current = reading(row[_MAX_CURRENT], row[_MIN_CURRENT])
-            if (needs[2] or needs[3]) and min_current is None and max_current is None:
-                self.unread["current"].add(index)
+        readings = self.readings(index, row, volume, energy) if kind == CHG else _NO_READINGS
         cuts = self.cuts(begin, finish, part_start, energy, kwh_before)
-        matchers = compiled.matchers
         kwh_split = kind == CHG and energy and compiled.kwh_thresholds
+        if cuts:
+            self.price_cuts(portion, cuts, table, dimensions, need_flat, part_start, readings)
+            return
+        # One choice for the whole portion, made at its start (kWh: at its middle).
+        kwh = kwh_before + energy * _HALF if kwh_split else kwh_before
+        context = self.context(begin, part_start, kwh, readings)
+        memo: dict[int, bool] = {}
+        if need_flat:
+            self.flat_line(table[FLAT], context, memo, begin, is_reservation)
+        for dimension in dimensions:
+            component = self.choose(table[dimension], context, memo)
+            if component is not None:
+                amount = energy if dimension == ENERGY else decimal_of(volume)
+                lines.append([dimension, component, is_reservation, index, begin, finish, amount])
+
+    def readings(self, index, row, volume, energy) -> tuple:
+        """(min_current, max_current, min_power, max_power) of a charging period, as Decimal:
+        only those some restriction compares are read."""
+        needs = self.compiled.readings
+        min_power = max_power = min_current = max_current = None
+        if needs[0]:
+            min_power = reading(row[_MIN_POWER], row[_MAX_POWER])
+        if needs[1]:
+            max_power = reading(row[_MAX_POWER], row[_MIN_POWER])
+        average = (needs[0] or needs[1]) and min_power is None and max_power is None
+        if average and volume and energy:  # the period's average power
+            min_power = max_power = energy / decimal_of(volume)
+        elif average:
+            self.unread["power"].add(index)
+        if needs[2]:
+            min_current = reading(row[_MIN_CURRENT], row[_MAX_CURRENT])
+        if needs[3]:
+            max_current = reading(row[_MAX_CURRENT], row[_MIN_CURRENT])
+        if (needs[2] or needs[3]) and min_current is None and max_current is None:
+            self.unread["current"].add(index)
+        return (min_current, max_current, min_power, max_power)
+
+    def flat_line(self, candidates, context, memo, moment, is_reservation) -> None:
+        component = self.choose(candidates, context, memo)
+        if component is not None:
+            self.lines.append([FLAT, component, is_reservation, None, moment, moment, ONE])
+            self.flat_found[is_reservation] = True
+
+    def price_cuts(self, portion, cuts, table, dimensions, need_flat, part_start, readings):
+        """A portion cut where a restriction can change: a choice per cut, consecutive cuts
+        with the same component forming one line."""
+        kind, index, begin, finish, volume, energy, kwh_before, _ = portion
+        is_reservation = kind == RES
+        kwh_split = kind == CHG and energy and self.compiled.kwh_thresholds
         open_lines: dict[str, list[Any]] = {}
         fraction, moment = ZERO, begin
         last = len(cuts)
@@ -350,32 +381,13 @@ class _Pricing:
                 kwh = kwh_before + energy * (fraction + following) * _HALF
             else:
                 kwh = kwh_before
-            context = self.context(
-                moment, part_start, kwh, min_current, max_current, min_power, max_power
-            )
+            context = self.context(moment, part_start, kwh, readings)
             memo: dict[int, bool] = {}
-            for dimension in (FLAT, *dimensions) if need_flat else dimensions:
-                component = None
-                for element_index, candidate in table[dimension]:
-                    matched = memo.get(element_index)
-                    if matched is None:
-                        matched = memo[element_index] = matchers[element_index](context)
-                    if matched:
-                        component = candidate
-                        break
-                if dimension == FLAT:
-                    if component is not None:
-                        lines.append([FLAT, component, is_reservation, None, moment, moment, ONE])
-                        self.flat_found[is_reservation] = True
-                        need_flat = False
-                    continue
-                if not last:  # no cut: one line for the whole portion
-                    if component is not None:
-                        amount = energy if dimension == ENERGY else decimal_of(volume)
-                        lines.append(
-                            [dimension, component, is_reservation, index, begin, finish, amount]
-                        )
-                    continue
+            if need_flat:
+                self.flat_line(table[FLAT], context, memo, moment, is_reservation)
+                need_flat = not self.flat_found[is_reservation]
+            for dimension in dimensions:
+                component = self.choose(table[dimension], context, memo)
                 line = open_lines.get(dimension)
                 if line is None or line[1] is not component:
                     if line is not None:
@@ -402,7 +414,7 @@ class _Pricing:
         if quantity:
             self.lines.append([dimension, component, reservation, index, begin, moment, quantity])
 
-    def context(self, moment, part_start, kwh, min_current, max_current, min_power, max_power):
+    def context(self, moment, part_start, kwh, readings):
         pieces = self.pieces
         if pieces is None:
             sod = day = weekday = 0
@@ -421,10 +433,7 @@ class _Pricing:
             weekday,
             kwh,
             moment - part_start,
-            min_current,
-            max_current,
-            min_power,
-            max_power,
+            *readings,
             self.expired,
         )
 
@@ -475,6 +484,11 @@ def _local_instants(
 ) -> list[int]:
     """The instants strictly inside (start, end), in order, where a local time of day that a
     restriction names falls or the clock jumps: a session's periods are cut only there."""
+    if len(pieces) == 1:  # one offset throughout (the common case)
+        offset = pieces[0][1]
+        return [
+            local - offset for local in _local_boundaries(start + offset, end + offset, boundaries)
+        ]
     found = set()
     for position, (since, offset) in enumerate(pieces):
         until = pieces[position + 1][0] if position + 1 < len(pieces) else end

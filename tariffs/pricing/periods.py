@@ -100,13 +100,17 @@ def _rows_quickly(periods: list[Any]) -> list[list[Any]] | None:
                     return None
                 kind = type(volume)
                 if kind is float:
-                    if volume != volume or volume in (_INFINITY, -_INFINITY):
-                        return None
-                    if volume < 0 and slot != ENERGY and slot < MIN_CURRENT:
+                    if not -_INFINITY < volume < _INFINITY:  # NaN or infinite
                         return None
                     # Readings and charging time are read as Decimal only where used.
-                    lazy = slot == TIME or slot >= MIN_CURRENT
-                    row[slot] = volume if lazy else Decimal(repr(volume))
+                    if slot >= MIN_CURRENT:
+                        row[slot] = volume
+                    elif slot == ENERGY:
+                        row[slot] = Decimal(repr(volume))
+                    elif volume < 0:
+                        return None
+                    else:
+                        row[slot] = volume if slot == TIME else Decimal(repr(volume))
                 elif kind is int:
                     if volume < 0 and ENERGY != slot < MIN_CURRENT:
                         return None
