@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from itertools import product
 
 from .localtime import DAY, HOUR, SECOND, to_micros
 from .model import (
@@ -34,6 +35,11 @@ FIXED, RESERVED = "fixed", "reserved"
 CATEGORIES = (FIXED, ENERGY, TIME, PARKING_TIME, RESERVED)
 
 Context = tuple
+# What one portion of a charging period prices: its dimensions, and (dimension, component)
+# pairs when they are fixed whatever the context.
+PortionPlan = tuple[tuple[str, ...], tuple[tuple[str, "CompiledComponent"], ...] | None]
+# The kinds of portion a charging period is laid out in, in this order.
+RESERVING, CHARGING, PARKING = PORTION_KINDS = (0, 1, 2)
 Matcher = Callable[[Context], bool]
 
 
@@ -78,6 +84,7 @@ class CompiledTariff:
         "exponent",
         "kwh_thresholds",
         "matchers",
+        "portion_plans",
         "readings",
         "reservation_candidates",
         "static",
@@ -161,6 +168,30 @@ class CompiledTariff:
         self.uses_local_time = bool(boundaries)
         self.kwh_thresholds: tuple[Decimal, ...] = tuple(sorted(kwh))
         self.duration_thresholds: tuple[int, ...] = tuple(sorted(durations))
+        self.portion_plans = self._portion_plans()
+
+    def _portion_plans(self) -> dict[tuple[int, bool, bool, bool], PortionPlan]:
+        """Per (portion kind, has time volume, has energy, FLAT still to find): the dimensions
+        the tariff prices in such a portion, and their components when no choice depends on
+        the moment or the period (else None)."""
+        plans = {}
+        for kind, timed, metered, need_flat in product(PORTION_KINDS, *[(False, True)] * 3):
+            is_reservation = kind == RESERVING
+            table = self.reservation_candidates if is_reservation else self.candidates
+            if kind == RESERVING:
+                wanted = [TIME] if timed else []
+            elif kind == PARKING:
+                wanted = [PARKING_TIME]
+            else:
+                wanted = [d for d, present in ((TIME, timed), (ENERGY, metered)) if present]
+            dimensions = tuple(d for d in wanted if table[d])
+            static = self.static[is_reservation]
+            needed = (FLAT, *dimensions) if need_flat else dimensions
+            fixed = None
+            if all(d in static for d in needed):
+                fixed = tuple((d, static[d]) for d in needed if static[d] is not None)
+            plans[kind, timed, metered, need_flat] = (dimensions, fixed)
+        return plans
 
 
 def tariff_compile(tariff: Tariff) -> CompiledTariff:

@@ -17,10 +17,10 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from .breakdown import PriceBreakdown
-from .compiled import CompiledComponent, CompiledTariff
+from .compiled import CHARGING, PARKING, RESERVING, CompiledComponent, CompiledTariff
 from .errors import SessionError
 from .localtime import DAY, HOUR, offset_pieces, to_micros, zone
-from .model import ENERGY, FLAT, PARKING_TIME, TIME, Tariff
+from .model import ENERGY, FLAT, TIME, Tariff
 from .periods import ENERGY as _ENERGY
 from .periods import MAX_CURRENT as _MAX_CURRENT
 from .periods import MAX_POWER as _MAX_POWER
@@ -34,7 +34,7 @@ from .periods import TIME_SLOTS as _TIME_SLOTS
 from .periods import ChargingPeriod, decimal_of, micros_of, reading, rows_read
 from .totals import breakdown_build
 
-RES, CHG, PARK = 0, 1, 2
+RES, CHG, PARK = RESERVING, CHARGING, PARKING
 ZERO = Decimal(0)
 ONE = Decimal(1)
 _HALF = Decimal("0.5")
@@ -42,13 +42,6 @@ _HOUR = Decimal(HOUR)
 _NO_READINGS = (None, None, None, None)  # current and power: none during parking, reservation
 # Longer is a placeholder date (the spec allows 1970-01-01 for an unknown start), not a session.
 _LONGEST_SESSION = 366 * DAY
-# (TIME priced, ENERGY priced) -> the dimensions to price in a charging portion.
-_CHARGING_DIMENSIONS = {
-    (True, True): (TIME, ENERGY),
-    (True, False): (TIME,),
-    (False, True): (ENERGY,),
-    (False, False): (),
-}
 
 
 def session_price(
@@ -282,44 +275,26 @@ class _Pricing:
 
     def price_portion(self, portion: tuple) -> None:
         kind, index, begin, finish, volume, energy, kwh_before, row = portion
-        compiled = self.compiled
-        lines = self.lines
-        # The dimensions this portion has and the tariff prices.
-        if kind == RES:
-            is_reservation = True
-            table = compiled.reservation_candidates
-            part_start = self.start
-            dimensions: tuple[str, ...] = (TIME,) if volume and table[TIME] else ()
-        else:
-            is_reservation = False
-            table = compiled.candidates
-            part_start = self.normal_start
-            if kind == PARK:
-                dimensions = (PARKING_TIME,) if table[PARKING_TIME] else ()
-            else:
-                timed = bool(volume and table[TIME])
-                metered = bool(energy and table[ENERGY])
-                dimensions = _CHARGING_DIMENSIONS[timed, metered]
+        is_reservation = kind == RES
         need_flat = not self.flat_found[is_reservation]
-        if not dimensions and not need_flat:
-            return
-        static = compiled.static[is_reservation]
-        dynamic = need_flat and FLAT not in static
-        for dimension in dimensions:
-            if dimension not in static:
-                dynamic = True
-        if not dynamic:
-            if need_flat and static[FLAT] is not None:
-                lines.append([FLAT, static[FLAT], is_reservation, None, begin, begin, ONE])
-                self.flat_found[is_reservation] = True
-            for dimension in dimensions:
-                component = static[dimension]
-                if component is not None:
+        compiled = self.compiled
+        dimensions, fixed = compiled.portion_plans[kind, bool(volume), bool(energy), need_flat]
+        lines = self.lines
+        if fixed is not None:  # no choice to make
+            for dimension, component in fixed:
+                if dimension == FLAT:
+                    lines.append([FLAT, component, is_reservation, None, begin, begin, ONE])
+                    self.flat_found[is_reservation] = True
+                else:
                     amount = energy if dimension == ENERGY else decimal_of(volume)
                     lines.append(
                         [dimension, component, is_reservation, index, begin, finish, amount]
                     )
             return
+        if is_reservation:
+            table, part_start = compiled.reservation_candidates, self.start
+        else:
+            table, part_start = compiled.candidates, self.normal_start
         readings = self.readings(index, row, volume, energy) if kind == CHG else _NO_READINGS
         cuts = self.cuts(begin, finish, part_start, energy, kwh_before)
         kwh_split = kind == CHG and energy and compiled.kwh_thresholds
