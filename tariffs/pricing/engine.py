@@ -180,41 +180,13 @@ class _Pricing:
                 if width:
                     inferred.append(index)
             if reservation is None and parking is None:  # the common charging period
-                parts = [(CHG, time or ZERO)] if time or energy else []
-            elif time is None and reservation is None and not energy:
-                parts = [(PARK, parking)] if parking else []
-            else:
-                time = decimal_of(time)
-                parts = []
-                if reservation:
-                    parts.append((RES, reservation))
                 if time or energy:
-                    parts.append((CHG, time or ZERO))
+                    portions.append((CHG, index, begin, finish, time or ZERO, energy, kwh, row))
+            elif time is None and reservation is None and not energy:  # parking only
                 if parking:
-                    parts.append((PARK, parking))
-            cursor = begin
-            last = len(parts) - 1
-            total = (reservation or ZERO) + (time or ZERO) + (parking or ZERO) if last else None
-            for position, (kind, volume) in enumerate(parts):
-                if position == last:
-                    stop = finish
-                elif total:
-                    stop = cursor + int(width * volume / total)
-                else:
-                    stop = cursor
-                portions.append(
-                    (
-                        kind,
-                        index,
-                        cursor,
-                        stop,
-                        volume,
-                        energy if kind == CHG else ZERO,
-                        kwh + energy if kind == PARK else kwh,
-                        row,
-                    )
-                )
-                cursor = stop
+                    portions.append((PARK, index, begin, finish, parking, ZERO, kwh + energy, row))
+            else:
+                portions.extend(_mixed_portions(index, row, finish, kwh, energy))
             if parking:
                 total_parking += parking
             kwh += energy
@@ -428,9 +400,9 @@ class _Pricing:
         compiled = self.compiled
         kwh_cuts = energy and compiled.kwh_thresholds
         local = self.local_instants
-        instants: Collection[int] = (
-            local[bisect_right(local, begin) : bisect_left(local, finish)] if local else ()
-        )
+        instants: Collection[int] = ()
+        if local and local[0] < finish and begin < local[-1]:
+            instants = local[bisect_right(local, begin) : bisect_left(local, finish)]
         if compiled.duration_thresholds:
             instants = set(instants)
             for threshold in compiled.duration_thresholds:
@@ -452,6 +424,39 @@ class _Pricing:
             cuts.sort()
             cuts = [c for i, c in enumerate(cuts) if i == 0 or c[0] != cuts[i - 1][0]]
         return [c for c in cuts if ZERO < c[0] < ONE]
+
+
+def _mixed_portions(index: int, row: list, finish: int, kwh: Decimal, energy: Decimal) -> list:
+    """The portions of a period with reservation or parking time beside other dimensions:
+    reservation, charging, parking, each its share of the period's duration."""
+    begin = row[_START]
+    width = finish - begin
+    time, parking, reservation = decimal_of(row[_TIME]), row[_PARKING], row[_RESERVATION]
+    parts = []
+    if reservation:
+        parts.append((RES, reservation))
+    if time or energy:
+        parts.append((CHG, time or ZERO))
+    if parking:
+        parts.append((PARK, parking))
+    portions = []
+    cursor = begin
+    last = len(parts) - 1
+    total = (reservation or ZERO) + (time or ZERO) + (parking or ZERO)
+    for position, (kind, volume) in enumerate(parts):
+        if position == last:
+            stop = finish
+        elif total:
+            stop = cursor + int(width * volume / total)
+        else:
+            stop = cursor
+        charging = kind == CHG
+        before = kwh + energy if kind == PARK else kwh
+        portions.append(
+            (kind, index, cursor, stop, volume, energy if charging else ZERO, before, row)
+        )
+        cursor = stop
+    return portions
 
 
 def _local_instants(
