@@ -4,6 +4,7 @@ amounts at which a restriction can change (so periods are split only where it ma
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -241,8 +242,10 @@ def _matcher(r: TariffRestrictions) -> Matcher:
         days = frozenset(DAYS_OF_WEEK.index(d) for d in r.day_of_week)
         checks.append(lambda c: c[WEEKDAY] in days)
     checks.extend(_at_least(KWH, r.min_kwh) + _below(KWH, r.max_kwh))
-    checks.extend(_at_least(MIN_CURRENT, r.min_current) + _below(MAX_CURRENT, r.max_current))
-    checks.extend(_at_least(MIN_POWER, r.min_power) + _below(MAX_POWER, r.max_power))
+    checks.extend(_reading_at_least(MIN_CURRENT, r.min_current))
+    checks.extend(_reading_below(MAX_CURRENT, r.max_current))
+    checks.extend(_reading_at_least(MIN_POWER, r.min_power))
+    checks.extend(_reading_below(MAX_POWER, r.max_power))
     if r.min_duration is not None:
         shortest = r.min_duration * SECOND
         checks.append(lambda c: c[ELAPSED] >= shortest)
@@ -286,3 +289,50 @@ def _below(field: int, bound: Decimal | None) -> list[Matcher]:
     if bound is None:
         return []
     return [lambda c: c[field] is not None and c[field] < bound]
+
+
+# A period's current and power readings reach the matchers as JSON gave them: a float, or a
+# Decimal (an int, or a session's ChargingPeriod). A float x stands for Decimal(repr(x)) (the
+# number as written in the JSON text), and since repr increases with x, Decimal(repr(x)) >= bound
+# exactly when x >= the least float whose repr is >= bound: a float is compared as it is.
+
+
+def _least_float_reaching(bound: Decimal) -> float:
+    """The least float x with Decimal(repr(x)) >= bound."""
+    x = float(bound)  # the nearest float: at most a step or two away
+    if Decimal(repr(x)) >= bound:
+        below = math.nextafter(x, -math.inf)
+        while Decimal(repr(below)) >= bound:
+            x, below = below, math.nextafter(below, -math.inf)
+        return x
+    while Decimal(repr(x)) < bound:
+        x = math.nextafter(x, math.inf)
+    return x
+
+
+def _reading_at_least(field: int, bound: Decimal | None) -> list[Matcher]:
+    if bound is None:
+        return []
+    least = _least_float_reaching(bound)
+
+    def check(c: Context) -> bool:
+        value = c[field]
+        if type(value) is float:
+            return value >= least
+        return value is not None and value >= bound
+
+    return [check]
+
+
+def _reading_below(field: int, bound: Decimal | None) -> list[Matcher]:
+    if bound is None:
+        return []
+    least = _least_float_reaching(bound)
+
+    def check(c: Context) -> bool:
+        value = c[field]
+        if type(value) is float:
+            return value < least
+        return value is not None and value < bound
+
+    return [check]

@@ -31,7 +31,7 @@ from .periods import RESERVATION as _RESERVATION
 from .periods import START as _START
 from .periods import TIME as _TIME
 from .periods import TIME_SLOTS as _TIME_SLOTS
-from .periods import ChargingPeriod, decimal_of, micros_of, reading, rows_read
+from .periods import ChargingPeriod, decimal_of, micros_of, rows_read
 from .totals import breakdown_build
 
 RES, CHG, PARK = RESERVING, CHARGING, PARKING
@@ -286,23 +286,24 @@ class _Pricing:
                 lines.append([dimension, component, is_reservation, index, begin, finish, amount])
 
     def readings(self, index, row, volume, energy) -> tuple:
-        """(min_current, max_current, min_power, max_power) of a charging period, as Decimal:
-        only those some restriction compares are read."""
+        """(min_current, max_current, min_power, max_power) of a charging period, as read (a
+        float or a Decimal; the matchers compare a float as its repr): only those some
+        restriction compares. A missing MIN_ or MAX_ reading is stood in for by the other."""
         needs = self.compiled.readings
         min_power = max_power = min_current = max_current = None
         if needs[0]:
-            min_power = reading(row[_MIN_POWER], row[_MAX_POWER])
+            min_power = row[_MIN_POWER] if row[_MIN_POWER] is not None else row[_MAX_POWER]
         if needs[1]:
-            max_power = reading(row[_MAX_POWER], row[_MIN_POWER])
+            max_power = row[_MAX_POWER] if row[_MAX_POWER] is not None else row[_MIN_POWER]
         average = (needs[0] or needs[1]) and min_power is None and max_power is None
         if average and volume and energy:  # the period's average power
             min_power = max_power = energy / decimal_of(volume)
         elif average:
             self.unread["power"].add(index)
         if needs[2]:
-            min_current = reading(row[_MIN_CURRENT], row[_MAX_CURRENT])
+            min_current = row[_MIN_CURRENT] if row[_MIN_CURRENT] is not None else row[_MAX_CURRENT]
         if needs[3]:
-            max_current = reading(row[_MAX_CURRENT], row[_MIN_CURRENT])
+            max_current = row[_MAX_CURRENT] if row[_MAX_CURRENT] is not None else row[_MIN_CURRENT]
         if (needs[2] or needs[3]) and min_current is None and max_current is None:
             self.unread["current"].add(index)
         return (min_current, max_current, min_power, max_power)

@@ -181,11 +181,3 @@ def micros_of(value: Any, path: str) -> int:
 def decimal_of(value: Any) -> Any:
     """A volume kept as the float JSON gave, read as a Decimal (by its repr) where it is used."""
     return Decimal(repr(value)) if type(value) is float else value
-
-
-def reading(value: Any, stand_in: Any) -> Decimal | None:
-    """A period's MIN_ or MAX_ reading as a Decimal (a float by its repr); the other one
-    stands in when it is missing."""
-    if value is None:
-        value = stand_in
-    return Decimal(repr(value)) if type(value) is float else value
