@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import SessionError
 from .localtime import from_micros
-from .model import ENERGY, FLAT, Price, to_json_value
+from .model import ENERGY, FLAT, Price, price_make, to_json_value
 from .money import cost_rounder
 from .parse import parse_number
 
@@ -123,7 +123,7 @@ class PriceBreakdown:
                     billed,
                     component.price,
                     component.vat,
-                    Price(excl, incl),
+                    price_make(excl, incl),
                     component.element_index,
                     component.component_index,
                 )
@@ -219,7 +219,7 @@ def _price_rounder(currency: str) -> Callable[[Price | None], Price | None]:
         excl, incl = value.excl_vat, value.incl_vat
         if not excl and not incl:
             return nothing if incl is not None else Price(zero, None)
-        return Price(rounding(excl), None if incl is None else rounding(incl))
+        return price_make(rounding(excl), None if incl is None else rounding(incl))
 
     return price
 

@@ -9,7 +9,7 @@ from typing import Any
 from .breakdown import PriceBreakdown
 from .compiled import CATEGORIES, FIXED, RESERVED
 from .localtime import HOUR
-from .model import ENERGY, FLAT, PARKING_TIME, TIME, Price, Tariff
+from .model import ENERGY, FLAT, PARKING_TIME, TIME, Price, Tariff, price_make
 from .money import denoise
 
 ZERO = Decimal(0)
@@ -61,7 +61,7 @@ def breakdown_build(
         excl, incl, maximum = _bound(excl, incl, tariff.max_price, min)
     return PriceBreakdown._make(
         tariff.currency,
-        Price(excl, incl),
+        price_make(excl, incl),
         _price(excl_totals[_FIXED], incl_totals[_FIXED]),
         total_energy,
         _price(excl_totals[_ENERGY], incl_totals[_ENERGY]),
@@ -79,7 +79,7 @@ def breakdown_build(
 
 
 def _price(excl: Decimal, incl: Decimal) -> Price:
-    return _NOTHING if excl is ZERO and incl is ZERO else Price(excl, incl)
+    return _NOTHING if excl is ZERO and incl is ZERO else price_make(excl, incl)
 
 
 def _billed_quantities(lines: list[list[Any]]) -> list[Decimal]:
