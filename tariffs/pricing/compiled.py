@@ -56,6 +56,7 @@ class CompiledComponent:
         "incl_factor",
         "price",
         "reservation",
+        "step_group",
         "step_size",
         "vat",
     )
@@ -74,6 +75,16 @@ class CompiledComponent:
         self.reservation: bool = reservation
         self.category = RESERVED if reservation else (FIXED if dimension == FLAT else dimension)
         self.category_index = CATEGORIES.index(self.category)
+        self.step_group = _step_group(dimension, reservation)
+
+
+def _step_group(dimension: str, reservation: bool) -> str | None:
+    """step_size applies once per group: ENERGY; TIME with PARKING_TIME; reservation TIME."""
+    if dimension == FLAT:
+        return None
+    if dimension == ENERGY:
+        return ENERGY
+    return RESERVED if reservation else TIME
 
 
 class CompiledTariff:

@@ -145,11 +145,14 @@ class _Pricing:
             previous = moment
         self.tariff: Tariff = tariff
         self.compiled: CompiledTariff = tariff.compiled
+        self.matchers = self.compiled.matchers
         self.rows = rows
         self.start = start
         self.end = end
         tz = zone(time_zone)
         self.pieces = offset_pieces(tz, start, end) if self.compiled.uses_local_time else None
+        # The zone's offset when it is the same throughout the session (else None).
+        self.offset = self.pieces[0][1] if self.pieces and len(self.pieces) == 1 else None
         self.local_instants = (
             _local_instants(self.pieces, start, end, self.compiled.day_boundaries)
             if self.pieces
@@ -367,8 +370,9 @@ class _Pricing:
         if pieces is None:
             sod = day = weekday = 0
         else:
-            offset = pieces[0][1]
-            if len(pieces) > 1:
+            offset = self.offset
+            if offset is None:  # the offset changes during the session
+                offset = pieces[0][1]
                 for since, piece_offset in pieces:
                     if since <= moment:
                         offset = piece_offset
@@ -386,7 +390,7 @@ class _Pricing:
         )
 
     def choose(self, candidates, context, memo) -> CompiledComponent | None:
-        matchers = self.compiled.matchers
+        matchers = self.matchers
         for element_index, component in candidates:
             matched = memo.get(element_index)
             if matched is None:

@@ -9,7 +9,7 @@ from typing import Any
 from .breakdown import PriceBreakdown
 from .compiled import CATEGORIES, FIXED, RESERVED
 from .localtime import HOUR
-from .model import ENERGY, FLAT, PARKING_TIME, TIME, Price, Tariff, price_make
+from .model import ENERGY, PARKING_TIME, TIME, Price, Tariff, price_make
 from .money import denoise
 
 ZERO = Decimal(0)
@@ -89,25 +89,24 @@ def _billed_quantities(lines: list[list[Any]]) -> list[Decimal]:
     component's step, and the difference is added to it (so with parking last, parking is
     rounded and charging time is not)."""
     billed = []
-    totals: dict[str, Decimal] = {}
-    last: dict[Any, int] = {}
+    totals: dict[str, Decimal] = {}  # per category: ENERGY, TIME, PARKING_TIME, RESERVED
+    last: dict[str, int] = {}  # per step group
     for position, line in enumerate(lines):
         quantity = line[6]
-        if quantity <= 0:
+        if quantity > ZERO:
+            billed.append(quantity)
+            component = line[1]
+            if component.step_group is not None:  # not FLAT
+                category = component.category
+                totals[category] = totals.get(category, ZERO) + quantity
+                last[component.step_group] = position
+        else:
             billed.append(ZERO)
-            continue
-        billed.append(quantity)
-        dimension = line[0]
-        if dimension == FLAT:
-            continue
-        key = RESERVED if line[2] else dimension  # reservations price TIME only
-        totals[key] = totals.get(key, ZERO) + quantity
-        last[ENERGY if dimension == ENERGY else line[2]] = position
     for position in last.values():
-        line = lines[position]
-        total = totals[RESERVED if line[2] else line[0]]
-        unit = _WH_PER_KWH if line[0] == ENERGY else _SECONDS_PER_HOUR
-        step = line[1].step_size
+        component = lines[position][1]
+        total = totals[component.category]
+        unit = _WH_PER_KWH if component.dimension == ENERGY else _SECONDS_PER_HOUR
+        step = component.step_size
         steps = denoise(total * unit / step).to_integral_value(ROUND_CEILING)
         billed[position] += steps * step / unit - total
     return billed
