@@ -4,7 +4,7 @@ dimension so a driver or staff member can see why."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property, lru_cache
@@ -97,11 +97,12 @@ class PriceBreakdown:
     is_rounded: bool = False
 
     @classmethod
-    def _make(cls, *values: Any) -> PriceBreakdown:
-        """Build from the field values in order, without the frozen dataclass's per-field
-        object.__setattr__ calls (the engine builds two per CDR). Still frozen afterwards."""
+    def _from_fields(cls, values: dict[str, Any]) -> PriceBreakdown:
+        """Build from a dict of every field's value (which it keeps as the instance's
+        __dict__), without the frozen dataclass's per-field object.__setattr__ calls (the
+        engine builds two per CDR). Still frozen afterwards."""
         made = object.__new__(cls)
-        made.__dict__.update(zip(_FIELD_NAMES, values, strict=True))
+        object.__setattr__(made, "__dict__", values)
         return made
 
     @cached_property
@@ -136,22 +137,24 @@ class PriceBreakdown:
         if self.is_rounded:
             return self
         price = _price_rounder(self.currency)
-        return PriceBreakdown._make(
-            self.currency,
-            price(self.total_cost),
-            price(self.total_fixed_cost),
-            self.total_energy,
-            price(self.total_energy_cost),
-            self.total_time,
-            price(self.total_time_cost),
-            self.total_parking_time,
-            price(self.total_parking_cost),
-            price(self.total_reservation_cost),
-            self.line_rows,
-            price(self.min_price_adjustment),
-            price(self.max_price_adjustment),
-            self.notes,
-            True,
+        return PriceBreakdown._from_fields(
+            {
+                "currency": self.currency,
+                "total_cost": price(self.total_cost),
+                "total_fixed_cost": price(self.total_fixed_cost),
+                "total_energy": self.total_energy,
+                "total_energy_cost": price(self.total_energy_cost),
+                "total_time": self.total_time,
+                "total_time_cost": price(self.total_time_cost),
+                "total_parking_time": self.total_parking_time,
+                "total_parking_cost": price(self.total_parking_cost),
+                "total_reservation_cost": price(self.total_reservation_cost),
+                "line_rows": self.line_rows,
+                "min_price_adjustment": price(self.min_price_adjustment),
+                "max_price_adjustment": price(self.max_price_adjustment),
+                "notes": self.notes,
+                "is_rounded": True,
+            }
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -166,9 +169,6 @@ class PriceBreakdown:
         data["lines"] = [_line_json(line) for line in self.lines]
         data["notes"] = list(self.notes)
         return data
-
-
-_FIELD_NAMES = tuple(f.name for f in fields(PriceBreakdown))
 
 
 def price_json(price: Price) -> dict[str, str]:

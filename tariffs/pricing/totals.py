@@ -59,22 +59,24 @@ def breakdown_build(
         excl, incl, minimum = _bound(excl, incl, tariff.min_price, max)
     if tariff.max_price is not None:
         excl, incl, maximum = _bound(excl, incl, tariff.max_price, min)
-    return PriceBreakdown._make(
-        tariff.currency,
-        price_make(excl, incl),
-        _price(excl_totals[_FIXED], incl_totals[_FIXED]),
-        total_energy,
-        _price(excl_totals[_ENERGY], incl_totals[_ENERGY]),
-        Decimal(end - start) / _HOUR,
-        _price(excl_totals[_TIME], incl_totals[_TIME]),
-        total_parking_time,
-        _price(excl_totals[_PARKING], incl_totals[_PARKING]),
-        _price(excl_totals[_RESERVED], incl_totals[_RESERVED]),
-        tuple(rows),
-        minimum,
-        maximum,
-        tuple(notes),
-        False,
+    return PriceBreakdown._from_fields(
+        {
+            "currency": tariff.currency,
+            "total_cost": price_make(excl, incl),
+            "total_fixed_cost": _price(excl_totals[_FIXED], incl_totals[_FIXED]),
+            "total_energy": total_energy,
+            "total_energy_cost": _price(excl_totals[_ENERGY], incl_totals[_ENERGY]),
+            "total_time": Decimal(end - start) / _HOUR,
+            "total_time_cost": _price(excl_totals[_TIME], incl_totals[_TIME]),
+            "total_parking_time": total_parking_time,
+            "total_parking_cost": _price(excl_totals[_PARKING], incl_totals[_PARKING]),
+            "total_reservation_cost": _price(excl_totals[_RESERVED], incl_totals[_RESERVED]),
+            "line_rows": tuple(rows),
+            "min_price_adjustment": minimum,
+            "max_price_adjustment": maximum,
+            "notes": tuple(notes),
+            "is_rounded": False,
+        }
     )
 
 
