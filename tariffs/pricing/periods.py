@@ -98,8 +98,7 @@ def _rows_quickly(periods: list[Any]) -> list[list[Any]] | None:
                 volume = dimension["volume"]
                 if row[slot] is not None:
                     return None
-                kind = type(volume)
-                if kind is float:
+                if type(volume) is float:
                     if not -_INFINITY < volume < _INFINITY:  # NaN or infinite
                         return None
                     # Readings and charging time are read as Decimal only where used.
@@ -111,7 +110,7 @@ def _rows_quickly(periods: list[Any]) -> list[list[Any]] | None:
                         return None
                     else:
                         row[slot] = volume if slot == TIME else Decimal(repr(volume))
-                elif kind is int:
+                elif type(volume) is int:
                     if volume < 0 and ENERGY != slot < MIN_CURRENT:
                         return None
                     row[slot] = Decimal(volume)
