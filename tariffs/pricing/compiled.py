@@ -42,6 +42,7 @@ PortionPlan = tuple[tuple[str, ...], tuple[tuple[str, "CompiledComponent"], ...]
 # The kinds of portion a charging period is laid out in, in this order.
 RESERVING, CHARGING, PARKING = PORTION_KINDS = (0, 1, 2)
 Matcher = Callable[[Context], bool]
+Chooser = Callable[[Context], "CompiledComponent | None"]
 
 
 class CompiledComponent:
@@ -90,6 +91,7 @@ def _step_group(dimension: str, reservation: bool) -> str | None:
 class CompiledTariff:
     __slots__ = (
         "candidates",
+        "choosers",
         "currency",
         "day_boundaries",
         "duration_thresholds",
@@ -181,6 +183,14 @@ class CompiledTariff:
         self.kwh_thresholds: tuple[Decimal, ...] = tuple(sorted(kwh))
         self.duration_thresholds: tuple[int, ...] = tuple(sorted(durations))
         self.portion_plans = self._portion_plans()
+        # Per table and dimension: the function choosing the component in a context.
+        self.choosers: dict[bool, dict[str, Chooser]] = {
+            is_reservation: {
+                dimension: _chooser(candidates, self.matchers)
+                for dimension, candidates in table.items()
+            }
+            for is_reservation, table in ((False, normal), (True, reservation))
+        }
 
     def _portion_plans(self) -> dict[tuple[int, bool, bool, bool], PortionPlan]:
         """Per (portion kind, has time volume, has energy, FLAT still to find): the dimensions
@@ -230,6 +240,23 @@ def _collect_changes(
         boundaries.add(0)
     kwh.update(v for v in (r.min_kwh, r.max_kwh) if v is not None)
     durations.update(v * SECOND for v in (r.min_duration, r.max_duration) if v is not None)
+
+
+def _chooser(candidates: list[tuple[int, CompiledComponent]], matchers: list[Matcher]) -> Chooser:
+    """The component of the first candidate whose element's restrictions hold (None if none
+    does), as one function of the context."""
+    steps = tuple(
+        (None if matchers[index] is _always else matchers[index], component)
+        for index, component in candidates
+    )
+
+    def choose(context: Context) -> CompiledComponent | None:
+        for matcher, component in steps:
+            if matcher is None or matcher(context):
+                return component
+        return None
+
+    return choose
 
 
 def _always(_: Context) -> bool:

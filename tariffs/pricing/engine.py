@@ -17,7 +17,7 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from .breakdown import PriceBreakdown
-from .compiled import CHARGING, PARKING, RESERVING, CompiledComponent, CompiledTariff
+from .compiled import CHARGING, PARKING, RESERVING, CompiledTariff
 from .errors import SessionError
 from .localtime import DAY, HOUR, offset_pieces, to_micros, zone
 from .model import ENERGY, FLAT, TIME, Tariff
@@ -145,7 +145,6 @@ class _Pricing:
             previous = moment
         self.tariff: Tariff = tariff
         self.compiled: CompiledTariff = tariff.compiled
-        self.matchers = self.compiled.matchers
         self.rows = rows
         self.start = start
         self.end = end
@@ -242,8 +241,7 @@ class _Pricing:
 
     def flat_at(self, moment: int, reservation: bool) -> None:
         context = self.context(moment, self.normal_start, ZERO, _NO_READINGS)
-        table = self.compiled.reservation_candidates if reservation else self.compiled.candidates
-        component = self.choose(table[FLAT], context, {})
+        component = self.compiled.choosers[reservation][FLAT](context)
         if component is not None:
             self.flat_found[reservation] = True
             self.lines.append([FLAT, component, reservation, None, moment, moment, ONE])
@@ -266,24 +264,21 @@ class _Pricing:
                         [dimension, component, is_reservation, index, begin, finish, amount]
                     )
             return
-        if is_reservation:
-            table, part_start = compiled.reservation_candidates, self.start
-        else:
-            table, part_start = compiled.candidates, self.normal_start
+        part_start = self.start if is_reservation else self.normal_start
+        choosers = compiled.choosers[is_reservation]
         readings = self.readings(index, row, volume, energy) if kind == CHG else _NO_READINGS
         cuts = self.cuts(begin, finish, part_start, energy, kwh_before)
         kwh_split = kind == CHG and energy and compiled.kwh_thresholds
         if cuts:
-            self.price_cuts(portion, cuts, table, dimensions, need_flat, part_start, readings)
+            self.price_cuts(portion, cuts, choosers, dimensions, need_flat, part_start, readings)
             return
         # One choice for the whole portion, made at its start (kWh: at its middle).
         kwh = kwh_before + energy * _HALF if kwh_split else kwh_before
         context = self.context(begin, part_start, kwh, readings)
-        memo: dict[int, bool] = {}
         if need_flat:
-            self.flat_line(table[FLAT], context, memo, begin, is_reservation)
+            self.flat_line(choosers[FLAT], context, begin, is_reservation)
         for dimension in dimensions:
-            component = self.choose(table[dimension], context, memo)
+            component = choosers[dimension](context)
             if component is not None:
                 amount = energy if dimension == ENERGY else decimal_of(volume)
                 lines.append([dimension, component, is_reservation, index, begin, finish, amount])
@@ -311,13 +306,13 @@ class _Pricing:
             self.unread["current"].add(index)
         return (min_current, max_current, min_power, max_power)
 
-    def flat_line(self, candidates, context, memo, moment, is_reservation) -> None:
-        component = self.choose(candidates, context, memo)
+    def flat_line(self, choose, context, moment, is_reservation) -> None:
+        component = choose(context)
         if component is not None:
             self.lines.append([FLAT, component, is_reservation, None, moment, moment, ONE])
             self.flat_found[is_reservation] = True
 
-    def price_cuts(self, portion, cuts, table, dimensions, need_flat, part_start, readings):
+    def price_cuts(self, portion, cuts, choosers, dimensions, need_flat, part_start, readings):
         """A portion cut where a restriction can change: a choice per cut, consecutive cuts
         with the same component forming one line."""
         kind, index, begin, finish, volume, energy, kwh_before, _ = portion
@@ -333,12 +328,11 @@ class _Pricing:
             else:
                 kwh = kwh_before
             context = self.context(moment, part_start, kwh, readings)
-            memo: dict[int, bool] = {}
             if need_flat:
-                self.flat_line(table[FLAT], context, memo, moment, is_reservation)
+                self.flat_line(choosers[FLAT], context, moment, is_reservation)
                 need_flat = not self.flat_found[is_reservation]
             for dimension in dimensions:
-                component = self.choose(table[dimension], context, memo)
+                component = choosers[dimension](context)
                 line = open_lines.get(dimension)
                 if line is None or line[1] is not component:
                     if line is not None:
@@ -388,16 +382,6 @@ class _Pricing:
             *readings,
             self.expired,
         )
-
-    def choose(self, candidates, context, memo) -> CompiledComponent | None:
-        matchers = self.matchers
-        for element_index, component in candidates:
-            matched = memo.get(element_index)
-            if matched is None:
-                matched = memo[element_index] = matchers[element_index](context)
-            if matched:
-                return component
-        return None
 
     # -- where restrictions can change --------------------------------------------------------
 
