@@ -11,7 +11,7 @@ cut, and consecutive cuts with the same component form one line.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
@@ -216,6 +216,10 @@ class _Pricing:
         else:
             reserved = [p for p in portions if p[0] == RES]
             self.normal_start = reserved[-1][3] if reserved else self.start
+        # Per table (reservation or not), where the time of day or the duration can change.
+        self.changes = {False: self.time_changes(self.normal_start), True: []}
+        if has_reservation:
+            self.changes[True] = self.time_changes(self.start)
         self.flat_found = {True: False, False: False}
         for portion in portions:
             self.price_portion(portion)
@@ -267,11 +271,15 @@ class _Pricing:
         part_start = self.start if is_reservation else self.normal_start
         choosers = compiled.choosers[is_reservation]
         readings = self.readings(index, row, volume, energy) if kind == CHG else _NO_READINGS
-        cuts = self.cuts(begin, finish, part_start, energy, kwh_before)
         kwh_split = kind == CHG and energy and compiled.kwh_thresholds
-        if cuts:
-            self.price_cuts(portion, cuts, choosers, dimensions, need_flat, part_start, readings)
-            return
+        changes = self.changes[is_reservation]
+        if kwh_split or (changes and changes[0] < finish and begin < changes[-1]):
+            cuts = self.cuts(begin, finish, changes, energy, kwh_before)
+            if cuts:
+                self.price_cuts(
+                    portion, cuts, choosers, dimensions, need_flat, part_start, readings
+                )
+                return
         # One choice for the whole portion, made at its start (kWh: at its middle).
         kwh = kwh_before + energy * _HALF if kwh_split else kwh_before
         context = self.context(begin, part_start, kwh, readings)
@@ -385,19 +393,21 @@ class _Pricing:
 
     # -- where restrictions can change --------------------------------------------------------
 
-    def cuts(self, begin, finish, part_start, energy, kwh_before) -> Sequence[tuple[Decimal, int]]:
+    def time_changes(self, part_start: int) -> list[int]:
+        """The instants inside the session where a time of day or a duration (counted from
+        `part_start`) that a restriction names is reached, in order."""
+        durations = self.compiled.duration_thresholds
+        if not durations:
+            return self.local_instants
+        found = set(self.local_instants)
+        found.update(part_start + d for d in durations if self.start < part_start + d < self.end)
+        return sorted(found)
+
+    def cuts(self, begin, finish, changes, energy, kwh_before) -> Sequence[tuple[Decimal, int]]:
+        """Where the portion [begin, finish) is cut: (fraction, instant) in order."""
         compiled = self.compiled
         kwh_cuts = energy and compiled.kwh_thresholds
-        local = self.local_instants
-        instants: Collection[int] = ()
-        if local and local[0] < finish and begin < local[-1]:
-            instants = local[bisect_right(local, begin) : bisect_left(local, finish)]
-        if compiled.duration_thresholds:
-            instants = set(instants)
-            for threshold in compiled.duration_thresholds:
-                moment = part_start + threshold
-                if begin < moment < finish:
-                    instants.add(moment)
+        instants = changes[bisect_right(changes, begin) : bisect_left(changes, finish)]
         if not instants and not kwh_cuts:
             return ()
         width = finish - begin
