@@ -137,6 +137,7 @@ class PriceBreakdown:
         if self.is_rounded:
             return self
         price = _price_rounder(self.currency)
+        minimum, maximum = self.min_price_adjustment, self.max_price_adjustment
         return PriceBreakdown._from_fields(
             {
                 "currency": self.currency,
@@ -150,8 +151,8 @@ class PriceBreakdown:
                 "total_parking_cost": price(self.total_parking_cost),
                 "total_reservation_cost": price(self.total_reservation_cost),
                 "line_rows": self.line_rows,
-                "min_price_adjustment": price(self.min_price_adjustment),
-                "max_price_adjustment": price(self.max_price_adjustment),
+                "min_price_adjustment": None if minimum is None else price(minimum),
+                "max_price_adjustment": None if maximum is None else price(maximum),
                 "notes": self.notes,
                 "is_rounded": True,
             }

@@ -100,6 +100,7 @@ class CompiledTariff:
         "matchers",
         "portion_plans",
         "readings",
+        "reads_period",
         "reservation_candidates",
         "static",
         "uses_local_time",
@@ -160,6 +161,7 @@ class CompiledTariff:
                 for position, bound in enumerate(bounds):
                     readings[position] |= bound is not None
         self.readings = tuple(readings)
+        self.reads_period = any(readings)
         self.candidates = normal
         self.reservation_candidates = reservation
         # Per table, the dimensions whose component needs no context: none, or the first

@@ -270,7 +270,9 @@ class _Pricing:
             return
         part_start = self.start if is_reservation else self.normal_start
         choosers = compiled.choosers[is_reservation]
-        readings = self.readings(index, row, volume, energy) if kind == CHG else _NO_READINGS
+        readings = _NO_READINGS
+        if kind == CHG and compiled.reads_period:
+            readings = self.readings(index, row, volume, energy)
         kwh_split = kind == CHG and energy and compiled.kwh_thresholds
         changes = self.changes[is_reservation]
         if kwh_split or (changes and changes[0] < finish and begin < changes[-1]):
