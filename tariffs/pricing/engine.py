@@ -256,17 +256,8 @@ class _Pricing:
         need_flat = not self.flat_found[is_reservation]
         compiled = self.compiled
         dimensions, fixed = compiled.portion_plans[kind, bool(volume), bool(energy), need_flat]
-        lines = self.lines
         if fixed is not None:  # no choice to make
-            for dimension, component in fixed:
-                if dimension == FLAT:
-                    lines.append([FLAT, component, is_reservation, None, begin, begin, ONE])
-                    self.flat_found[is_reservation] = True
-                else:
-                    amount = energy if dimension == ENERGY else decimal_of(volume)
-                    lines.append(
-                        [dimension, component, is_reservation, index, begin, finish, amount]
-                    )
+            self.price_fixed(portion, fixed, is_reservation)
             return
         part_start = self.start if is_reservation else self.normal_start
         choosers = compiled.choosers[is_reservation]
@@ -291,7 +282,22 @@ class _Pricing:
             component = choosers[dimension](context)
             if component is not None:
                 amount = energy if dimension == ENERGY else decimal_of(volume)
-                lines.append([dimension, component, is_reservation, index, begin, finish, amount])
+                self.lines.append(
+                    [dimension, component, is_reservation, index, begin, finish, amount]
+                )
+
+    def price_fixed(self, portion: tuple, fixed: tuple, is_reservation: bool) -> None:
+        """A portion whose components do not depend on context: one line per dimension."""
+        _, index, begin, finish, volume, energy, _, _ = portion
+        for dimension, component in fixed:
+            if dimension == FLAT:
+                self.lines.append([FLAT, component, is_reservation, None, begin, begin, ONE])
+                self.flat_found[is_reservation] = True
+            else:
+                amount = energy if dimension == ENERGY else decimal_of(volume)
+                self.lines.append(
+                    [dimension, component, is_reservation, index, begin, finish, amount]
+                )
 
     def readings(self, index, row, volume, energy) -> tuple:
         """(min_current, max_current, min_power, max_power) of a charging period, as read (a
