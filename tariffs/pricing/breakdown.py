@@ -4,7 +4,7 @@ dimension so a driver or staff member can see why."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property, lru_cache
@@ -114,7 +114,7 @@ class PriceBreakdown:
             if rounding is not None:
                 excl, incl = rounding(excl), rounding(incl)
             lines.append(
-                PriceLine(
+                _line_make(
                     dimension,
                     reservation,
                     index,
@@ -170,6 +170,18 @@ class PriceBreakdown:
         data["lines"] = [_line_json(line) for line in self.lines]
         data["notes"] = list(self.notes)
         return data
+
+
+_LINE_SETTERS = tuple(PriceLine.__dict__[f.name].__set__ for f in fields(PriceLine))
+
+
+def _line_make(*values: Any) -> PriceLine:
+    """PriceLine(*values), without the frozen dataclass's checked __init__ (`lines` makes one
+    per line of every CDR billed)."""
+    line = object.__new__(PriceLine)
+    for setter, value in zip(_LINE_SETTERS, values, strict=True):
+        setter(line, value)
+    return line
 
 
 def price_json(price: Price) -> dict[str, str]:
