@@ -420,13 +420,16 @@ class _Pricing:
             return ()
         width = finish - begin
         cuts = [(Decimal(m - begin) / width, m) for m in instants]
-        if kwh_cuts:
-            low, high = sorted((kwh_before, kwh_before + energy))
-            for threshold in compiled.kwh_thresholds:
-                if low < threshold < high:
-                    fraction = (threshold - kwh_before) / energy
-                    step = (fraction * width).to_integral_value(ROUND_CEILING)
-                    cuts.append((fraction, begin + int(step)))
+        if not kwh_cuts:
+            # Distinct instants in order, strictly inside the portion (no session is long
+            # enough for a 28-digit quotient to reach 0 or 1 or to make two of them equal).
+            return cuts
+        low, high = sorted((kwh_before, kwh_before + energy))
+        for threshold in compiled.kwh_thresholds:
+            if low < threshold < high:
+                fraction = (threshold - kwh_before) / energy
+                step = (fraction * width).to_integral_value(ROUND_CEILING)
+                cuts.append((fraction, begin + int(step)))
         if len(cuts) > 1:
             cuts.sort()
             cuts = [c for i, c in enumerate(cuts) if i == 0 or c[0] != cuts[i - 1][0]]
