@@ -8,7 +8,6 @@ import math
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from itertools import product
 
 from .localtime import DAY, HOUR, SECOND, to_micros
 from .model import (
@@ -40,7 +39,7 @@ Context = tuple
 # pairs when they are fixed whatever the context.
 PortionPlan = tuple[tuple[str, ...], tuple[tuple[str, "CompiledComponent"], ...] | None]
 # The kinds of portion a charging period is laid out in, in this order.
-RESERVING, CHARGING, PARKING = PORTION_KINDS = (0, 1, 2)
+RESERVING, CHARGING, PARKING = (0, 1, 2)
 Matcher = Callable[[Context], bool]
 Chooser = Callable[[Context], "CompiledComponent | None"]
 
@@ -184,7 +183,7 @@ class CompiledTariff:
         self.uses_local_time = bool(boundaries)
         self.kwh_thresholds: tuple[Decimal, ...] = tuple(sorted(kwh))
         self.duration_thresholds: tuple[int, ...] = tuple(sorted(durations))
-        self.portion_plans = self._portion_plans()
+        self.portion_plans = _PortionPlans(self)
         # Per table and dimension: the function choosing the component in a context.
         self.choosers: dict[bool, dict[str, Chooser]] = {
             is_reservation: {
@@ -194,28 +193,41 @@ class CompiledTariff:
             for is_reservation, table in ((False, normal), (True, reservation))
         }
 
-    def _portion_plans(self) -> dict[tuple[int, bool, bool, bool], PortionPlan]:
-        """Per (portion kind, has time volume, has energy, FLAT still to find): the dimensions
-        the tariff prices in such a portion, and their components when no choice depends on
-        the moment or the period (else None)."""
-        plans = {}
-        for kind, timed, metered, need_flat in product(PORTION_KINDS, *[(False, True)] * 3):
-            is_reservation = kind == RESERVING
-            table = self.reservation_candidates if is_reservation else self.candidates
-            if kind == RESERVING:
-                wanted = [TIME] if timed else []
-            elif kind == PARKING:
-                wanted = [PARKING_TIME]
-            else:
-                wanted = [d for d, present in ((TIME, timed), (ENERGY, metered)) if present]
-            dimensions = tuple(d for d in wanted if table[d])
-            static = self.static[is_reservation]
-            needed = (FLAT, *dimensions) if need_flat else dimensions
-            fixed = None
-            if all(d in static for d in needed):
-                fixed = tuple((d, static[d]) for d in needed if static[d] is not None)
-            plans[kind, timed, metered, need_flat] = (dimensions, fixed)
-        return plans
+
+class _PortionPlans(dict):
+    """Per (portion kind, has time volume, has energy, FLAT still to find): the dimensions the
+    tariff prices in such a portion, and their components when no choice depends on the
+    moment or the period (else None). Each is made on first use: a tariff meets few kinds."""
+
+    __slots__ = ("compiled",)
+
+    def __init__(self, compiled: CompiledTariff) -> None:
+        super().__init__()
+        self.compiled = compiled
+
+    def __missing__(self, key: tuple[int, bool, bool, bool]) -> PortionPlan:
+        plan = self[key] = _portion_plan(self.compiled, *key)
+        return plan
+
+
+def _portion_plan(
+    compiled: CompiledTariff, kind: int, timed: bool, metered: bool, need_flat: bool
+) -> PortionPlan:
+    is_reservation = kind == RESERVING
+    table = compiled.reservation_candidates if is_reservation else compiled.candidates
+    if kind == RESERVING:
+        wanted = [TIME] if timed else []
+    elif kind == PARKING:
+        wanted = [PARKING_TIME]
+    else:
+        wanted = [d for d, present in ((TIME, timed), (ENERGY, metered)) if present]
+    dimensions = tuple(d for d in wanted if table[d])
+    static = compiled.static[is_reservation]
+    needed = (FLAT, *dimensions) if need_flat else dimensions
+    fixed = None
+    if all(d in static for d in needed):
+        fixed = tuple((d, static[d]) for d in needed if static[d] is not None)
+    return dimensions, fixed
 
 
 def tariff_compile(tariff: Tariff) -> CompiledTariff:
