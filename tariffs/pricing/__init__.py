@@ -93,13 +93,17 @@ path (`elements[1].price_components[0].price: must be >= 0`). Lenient only where
 own examples are defective: step_size 0, and missing last_updated or identity fields. Session
 data that cannot be priced raises SessionError the same way; both are PricingError.
 
-Performance: a Tariff compiles once (per dimension the reachable components, one predicate per
-element, the local times, durations and kWh amounts where a restriction can change, the
-dimensions whose component never depends on context). Pricing a CDR dict reads the common
-shape of its periods directly (anything unusual goes through the validating reader), converts
-only the volumes a rule uses to Decimal, looks the zone's offset up at the session's ends
-only, cuts a period only where a restriction can change, and builds PriceLine objects only
-when `lines` is read. See bench/bench_pricing.py.
+Performance: a Tariff compiles once, on first use, and keeps the result (`tariff.compiled`): per
+dimension the reachable components and a chooser function over them, one matcher per element
+(a current or power bound also as the least float that reaches it, so that a JSON float reading
+is compared as it is, yet as the number its text states), per kind of portion the dimensions it
+prices and, when no choice depends on context, their components; the local times, durations
+and kWh amounts where a restriction can change. Pricing a CDR dict reads the common shape of
+its periods directly (anything unusual goes through the validating reader), converts only the
+volumes a rule uses to Decimal, looks the zone's offset up at the session's ends only, finds
+the instants where a time restriction can change once per session and cuts a period only where
+one falls inside it, and builds PriceLine objects only when `lines` is read.
+See bench/bench_pricing.py (warm and cold figures).
 """
 
 from .breakdown import COST_FIELDS, PriceBreakdown, PriceLine, cost_comparison, price_json

@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import SessionError
 from .localtime import from_micros
-from .model import ENERGY, FLAT, Price, to_json_value
+from .model import ENERGY, FLAT, Price, price_make, to_json_value
 from .money import cost_rounder
 from .parse import parse_number
 
@@ -97,11 +97,12 @@ class PriceBreakdown:
     is_rounded: bool = False
 
     @classmethod
-    def _make(cls, *values: Any) -> PriceBreakdown:
-        """Build from the field values in order, without the frozen dataclass's per-field
-        object.__setattr__ calls (the engine builds two per CDR). Still frozen afterwards."""
+    def _from_fields(cls, values: dict[str, Any]) -> PriceBreakdown:
+        """Build from a dict of every field's value (which it keeps as the instance's
+        __dict__), without the frozen dataclass's per-field object.__setattr__ calls (the
+        engine builds two per CDR). Still frozen afterwards."""
         made = object.__new__(cls)
-        made.__dict__.update(zip(_FIELD_NAMES, values, strict=True))
+        object.__setattr__(made, "__dict__", values)
         return made
 
     @cached_property
@@ -113,7 +114,7 @@ class PriceBreakdown:
             if rounding is not None:
                 excl, incl = rounding(excl), rounding(incl)
             lines.append(
-                PriceLine(
+                _line_make(
                     dimension,
                     reservation,
                     index,
@@ -123,7 +124,7 @@ class PriceBreakdown:
                     billed,
                     component.price,
                     component.vat,
-                    Price(excl, incl),
+                    price_make(excl, incl),
                     component.element_index,
                     component.component_index,
                 )
@@ -136,22 +137,25 @@ class PriceBreakdown:
         if self.is_rounded:
             return self
         price = _price_rounder(self.currency)
-        return PriceBreakdown._make(
-            self.currency,
-            price(self.total_cost),
-            price(self.total_fixed_cost),
-            self.total_energy,
-            price(self.total_energy_cost),
-            self.total_time,
-            price(self.total_time_cost),
-            self.total_parking_time,
-            price(self.total_parking_cost),
-            price(self.total_reservation_cost),
-            self.line_rows,
-            price(self.min_price_adjustment),
-            price(self.max_price_adjustment),
-            self.notes,
-            True,
+        minimum, maximum = self.min_price_adjustment, self.max_price_adjustment
+        return PriceBreakdown._from_fields(
+            {
+                "currency": self.currency,
+                "total_cost": price(self.total_cost),
+                "total_fixed_cost": price(self.total_fixed_cost),
+                "total_energy": self.total_energy,
+                "total_energy_cost": price(self.total_energy_cost),
+                "total_time": self.total_time,
+                "total_time_cost": price(self.total_time_cost),
+                "total_parking_time": self.total_parking_time,
+                "total_parking_cost": price(self.total_parking_cost),
+                "total_reservation_cost": price(self.total_reservation_cost),
+                "line_rows": self.line_rows,
+                "min_price_adjustment": None if minimum is None else price(minimum),
+                "max_price_adjustment": None if maximum is None else price(maximum),
+                "notes": self.notes,
+                "is_rounded": True,
+            }
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -168,7 +172,16 @@ class PriceBreakdown:
         return data
 
 
-_FIELD_NAMES = tuple(f.name for f in fields(PriceBreakdown))
+_LINE_SETTERS = tuple(PriceLine.__dict__[f.name].__set__ for f in fields(PriceLine))
+
+
+def _line_make(*values: Any) -> PriceLine:
+    """PriceLine(*values), without the frozen dataclass's checked __init__ (`lines` makes one
+    per line of every CDR billed)."""
+    line = object.__new__(PriceLine)
+    for setter, value in zip(_LINE_SETTERS, values, strict=True):
+        setter(line, value)
+    return line
 
 
 def price_json(price: Price) -> dict[str, str]:
@@ -219,7 +232,7 @@ def _price_rounder(currency: str) -> Callable[[Price | None], Price | None]:
         excl, incl = value.excl_vat, value.incl_vat
         if not excl and not incl:
             return nothing if incl is not None else Price(zero, None)
-        return Price(rounding(excl), None if incl is None else rounding(incl))
+        return price_make(rounding(excl), None if incl is None else rounding(incl))
 
     return price
 

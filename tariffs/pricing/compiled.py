@@ -4,6 +4,7 @@ amounts at which a restriction can change (so periods are split only where it ma
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -34,7 +35,13 @@ FIXED, RESERVED = "fixed", "reserved"
 CATEGORIES = (FIXED, ENERGY, TIME, PARKING_TIME, RESERVED)
 
 Context = tuple
+# What one portion of a charging period prices: its dimensions, and (dimension, component)
+# pairs when they are fixed whatever the context.
+PortionPlan = tuple[tuple[str, ...], tuple[tuple[str, "CompiledComponent"], ...] | None]
+# The kinds of portion a charging period is laid out in, in this order.
+RESERVING, CHARGING, PARKING = (0, 1, 2)
 Matcher = Callable[[Context], bool]
+Chooser = Callable[[Context], "CompiledComponent | None"]
 
 
 class CompiledComponent:
@@ -42,12 +49,14 @@ class CompiledComponent:
 
     __slots__ = (
         "category",
+        "category_index",
         "component_index",
         "dimension",
         "element_index",
         "incl_factor",
         "price",
         "reservation",
+        "step_group",
         "step_size",
         "vat",
     )
@@ -65,18 +74,32 @@ class CompiledComponent:
         self.component_index: int = component_index
         self.reservation: bool = reservation
         self.category = RESERVED if reservation else (FIXED if dimension == FLAT else dimension)
+        self.category_index = CATEGORIES.index(self.category)
+        self.step_group = _step_group(dimension, reservation)
+
+
+def _step_group(dimension: str, reservation: bool) -> str | None:
+    """step_size applies once per group: ENERGY; TIME with PARKING_TIME; reservation TIME."""
+    if dimension == FLAT:
+        return None
+    if dimension == ENERGY:
+        return ENERGY
+    return RESERVED if reservation else TIME
 
 
 class CompiledTariff:
     __slots__ = (
         "candidates",
+        "choosers",
         "currency",
         "day_boundaries",
         "duration_thresholds",
         "exponent",
         "kwh_thresholds",
         "matchers",
+        "portion_plans",
         "readings",
+        "reads_period",
         "reservation_candidates",
         "static",
         "uses_local_time",
@@ -137,6 +160,7 @@ class CompiledTariff:
                 for position, bound in enumerate(bounds):
                     readings[position] |= bound is not None
         self.readings = tuple(readings)
+        self.reads_period = any(readings)
         self.candidates = normal
         self.reservation_candidates = reservation
         # Per table, the dimensions whose component needs no context: none, or the first
@@ -159,6 +183,51 @@ class CompiledTariff:
         self.uses_local_time = bool(boundaries)
         self.kwh_thresholds: tuple[Decimal, ...] = tuple(sorted(kwh))
         self.duration_thresholds: tuple[int, ...] = tuple(sorted(durations))
+        self.portion_plans = _PortionPlans(self)
+        # Per table and dimension: the function choosing the component in a context.
+        self.choosers: dict[bool, dict[str, Chooser]] = {
+            is_reservation: {
+                dimension: _chooser(candidates, self.matchers)
+                for dimension, candidates in table.items()
+            }
+            for is_reservation, table in ((False, normal), (True, reservation))
+        }
+
+
+class _PortionPlans(dict):
+    """Per (portion kind, has time volume, has energy, FLAT still to find): the dimensions the
+    tariff prices in such a portion, and their components when no choice depends on the
+    moment or the period (else None). Each is made on first use: a tariff meets few kinds."""
+
+    __slots__ = ("compiled",)
+
+    def __init__(self, compiled: CompiledTariff) -> None:
+        super().__init__()
+        self.compiled = compiled
+
+    def __missing__(self, key: tuple[int, bool, bool, bool]) -> PortionPlan:
+        plan = self[key] = _portion_plan(self.compiled, *key)
+        return plan
+
+
+def _portion_plan(
+    compiled: CompiledTariff, kind: int, timed: bool, metered: bool, need_flat: bool
+) -> PortionPlan:
+    is_reservation = kind == RESERVING
+    table = compiled.reservation_candidates if is_reservation else compiled.candidates
+    if kind == RESERVING:
+        wanted = [TIME] if timed else []
+    elif kind == PARKING:
+        wanted = [PARKING_TIME]
+    else:
+        wanted = [d for d, present in ((TIME, timed), (ENERGY, metered)) if present]
+    dimensions = tuple(d for d in wanted if table[d])
+    static = compiled.static[is_reservation]
+    needed = (FLAT, *dimensions) if need_flat else dimensions
+    fixed = None
+    if all(d in static for d in needed):
+        fixed = tuple((d, static[d]) for d in needed if static[d] is not None)
+    return dimensions, fixed
 
 
 def tariff_compile(tariff: Tariff) -> CompiledTariff:
@@ -187,6 +256,23 @@ def _collect_changes(
     durations.update(v * SECOND for v in (r.min_duration, r.max_duration) if v is not None)
 
 
+def _chooser(candidates: list[tuple[int, CompiledComponent]], matchers: list[Matcher]) -> Chooser:
+    """The component of the first candidate whose element's restrictions hold (None if none
+    does), as one function of the context."""
+    steps = tuple(
+        (None if matchers[index] is _always else matchers[index], component)
+        for index, component in candidates
+    )
+
+    def choose(context: Context) -> CompiledComponent | None:
+        for matcher, component in steps:
+            if matcher is None or matcher(context):
+                return component
+        return None
+
+    return choose
+
+
 def _always(_: Context) -> bool:
     return True
 
@@ -208,8 +294,10 @@ def _matcher(r: TariffRestrictions) -> Matcher:
         days = frozenset(DAYS_OF_WEEK.index(d) for d in r.day_of_week)
         checks.append(lambda c: c[WEEKDAY] in days)
     checks.extend(_at_least(KWH, r.min_kwh) + _below(KWH, r.max_kwh))
-    checks.extend(_at_least(MIN_CURRENT, r.min_current) + _below(MAX_CURRENT, r.max_current))
-    checks.extend(_at_least(MIN_POWER, r.min_power) + _below(MAX_POWER, r.max_power))
+    checks.extend(_reading_at_least(MIN_CURRENT, r.min_current))
+    checks.extend(_reading_below(MAX_CURRENT, r.max_current))
+    checks.extend(_reading_at_least(MIN_POWER, r.min_power))
+    checks.extend(_reading_below(MAX_POWER, r.max_power))
     if r.min_duration is not None:
         shortest = r.min_duration * SECOND
         checks.append(lambda c: c[ELAPSED] >= shortest)
@@ -253,3 +341,50 @@ def _below(field: int, bound: Decimal | None) -> list[Matcher]:
     if bound is None:
         return []
     return [lambda c: c[field] is not None and c[field] < bound]
+
+
+# A period's current and power readings reach the matchers as JSON gave them: a float, or a
+# Decimal (an int, or a session's ChargingPeriod). A float x stands for Decimal(repr(x)) (the
+# number as written in the JSON text), and since repr increases with x, Decimal(repr(x)) >= bound
+# exactly when x >= the least float whose repr is >= bound: a float is compared as it is.
+
+
+def _least_float_reaching(bound: Decimal) -> float:
+    """The least float x with Decimal(repr(x)) >= bound."""
+    x = float(bound)  # the nearest float: at most a step or two away
+    if Decimal(repr(x)) >= bound:
+        below = math.nextafter(x, -math.inf)
+        while Decimal(repr(below)) >= bound:
+            x, below = below, math.nextafter(below, -math.inf)
+        return x
+    while Decimal(repr(x)) < bound:
+        x = math.nextafter(x, math.inf)
+    return x
+
+
+def _reading_at_least(field: int, bound: Decimal | None) -> list[Matcher]:
+    if bound is None:
+        return []
+    least = _least_float_reaching(bound)
+
+    def check(c: Context) -> bool:
+        value = c[field]
+        if type(value) is float:
+            return value >= least
+        return value is not None and value >= bound
+
+    return [check]
+
+
+def _reading_below(field: int, bound: Decimal | None) -> list[Matcher]:
+    if bound is None:
+        return []
+    least = _least_float_reaching(bound)
+
+    def check(c: Context) -> bool:
+        value = c[field]
+        if type(value) is float:
+            return value < least
+        return value is not None and value < bound
+
+    return [check]

@@ -10,16 +10,17 @@ cut, and consecutive cuts with the same component form one line.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from .breakdown import PriceBreakdown
-from .compiled import CompiledComponent, CompiledTariff
+from .compiled import CHARGING, PARKING, RESERVING, CompiledTariff
 from .errors import SessionError
 from .localtime import DAY, HOUR, offset_pieces, to_micros, zone
-from .model import ENERGY, FLAT, PARKING_TIME, TIME, Tariff
+from .model import ENERGY, FLAT, TIME, Tariff
 from .periods import ENERGY as _ENERGY
 from .periods import MAX_CURRENT as _MAX_CURRENT
 from .periods import MAX_POWER as _MAX_POWER
@@ -30,23 +31,17 @@ from .periods import RESERVATION as _RESERVATION
 from .periods import START as _START
 from .periods import TIME as _TIME
 from .periods import TIME_SLOTS as _TIME_SLOTS
-from .periods import ChargingPeriod, decimal_of, micros_of, reading, rows_read
+from .periods import ChargingPeriod, decimal_of, micros_of, rows_read
 from .totals import breakdown_build
 
-RES, CHG, PARK = 0, 1, 2
+RES, CHG, PARK = RESERVING, CHARGING, PARKING
 ZERO = Decimal(0)
 ONE = Decimal(1)
 _HALF = Decimal("0.5")
 _HOUR = Decimal(HOUR)
+_NO_READINGS = (None, None, None, None)  # current and power: none during parking, reservation
 # Longer is a placeholder date (the spec allows 1970-01-01 for an unknown start), not a session.
 _LONGEST_SESSION = 366 * DAY
-# (TIME priced, ENERGY priced) -> the dimensions to price in a charging portion.
-_CHARGING_DIMENSIONS = {
-    (True, True): (TIME, ENERGY),
-    (True, False): (TIME,),
-    (False, True): (ENERGY,),
-    (False, False): (),
-}
 
 
 def session_price(
@@ -155,6 +150,13 @@ class _Pricing:
         self.end = end
         tz = zone(time_zone)
         self.pieces = offset_pieces(tz, start, end) if self.compiled.uses_local_time else None
+        # The zone's offset when it is the same throughout the session (else None).
+        self.offset = self.pieces[0][1] if self.pieces and len(self.pieces) == 1 else None
+        self.local_instants = (
+            _local_instants(self.pieces, start, end, self.compiled.day_boundaries)
+            if self.pieces
+            else []
+        )
         self.reservation_expired = reservation_expired
         self.lines: list[list[Any]] = []
         self.notes: list[str] = []
@@ -180,41 +182,13 @@ class _Pricing:
                 if width:
                     inferred.append(index)
             if reservation is None and parking is None:  # the common charging period
-                parts = [(CHG, time or ZERO)] if time or energy else []
-            elif time is None and reservation is None and not energy:
-                parts = [(PARK, parking)] if parking else []
-            else:
-                time = decimal_of(time)
-                parts = []
-                if reservation:
-                    parts.append((RES, reservation))
                 if time or energy:
-                    parts.append((CHG, time or ZERO))
+                    portions.append((CHG, index, begin, finish, time or ZERO, energy, kwh, row))
+            elif time is None and reservation is None and not energy:  # parking only
                 if parking:
-                    parts.append((PARK, parking))
-            cursor = begin
-            last = len(parts) - 1
-            total = (reservation or ZERO) + (time or ZERO) + (parking or ZERO) if last else None
-            for position, (kind, volume) in enumerate(parts):
-                if position == last:
-                    stop = finish
-                elif total:
-                    stop = cursor + int(width * volume / total)
-                else:
-                    stop = cursor
-                portions.append(
-                    (
-                        kind,
-                        index,
-                        cursor,
-                        stop,
-                        volume,
-                        energy if kind == CHG else ZERO,
-                        kwh + energy if kind == PARK else kwh,
-                        row,
-                    )
-                )
-                cursor = stop
+                    portions.append((PARK, index, begin, finish, parking, ZERO, kwh + energy, row))
+            else:
+                portions.extend(_mixed_portions(index, row, finish, kwh, energy))
             if parking:
                 total_parking += parking
             kwh += energy
@@ -242,6 +216,10 @@ class _Pricing:
         else:
             reserved = [p for p in portions if p[0] == RES]
             self.normal_start = reserved[-1][3] if reserved else self.start
+        # Per table (reservation or not), where the time of day or the duration can change.
+        self.changes = {False: self.time_changes(self.normal_start), True: []}
+        if has_reservation:
+            self.changes[True] = self.time_changes(self.start)
         self.flat_found = {True: False, False: False}
         for portion in portions:
             self.price_portion(portion)
@@ -266,75 +244,96 @@ class _Pricing:
         )
 
     def flat_at(self, moment: int, reservation: bool) -> None:
-        context = self.context(moment, self.normal_start, ZERO, None, None, None, None)
-        table = self.compiled.reservation_candidates if reservation else self.compiled.candidates
-        component = self.choose(table[FLAT], context, {})
+        context = self.context(moment, self.normal_start, ZERO, _NO_READINGS)
+        component = self.compiled.choosers[reservation][FLAT](context)
         if component is not None:
             self.flat_found[reservation] = True
             self.lines.append([FLAT, component, reservation, None, moment, moment, ONE])
 
     def price_portion(self, portion: tuple) -> None:
         kind, index, begin, finish, volume, energy, kwh_before, row = portion
-        compiled = self.compiled
-        lines = self.lines
-        # The dimensions this portion has and the tariff prices.
-        if kind == RES:
-            is_reservation = True
-            table = compiled.reservation_candidates
-            part_start = self.start
-            dimensions: tuple[str, ...] = (TIME,) if volume and table[TIME] else ()
-        else:
-            is_reservation = False
-            table = compiled.candidates
-            part_start = self.normal_start
-            if kind == PARK:
-                dimensions = (PARKING_TIME,) if table[PARKING_TIME] else ()
-            else:
-                timed = bool(volume and table[TIME])
-                metered = bool(energy and table[ENERGY])
-                dimensions = _CHARGING_DIMENSIONS[timed, metered]
+        is_reservation = kind == RES
         need_flat = not self.flat_found[is_reservation]
-        if not dimensions and not need_flat:
+        compiled = self.compiled
+        dimensions, fixed = compiled.portion_plans[kind, bool(volume), bool(energy), need_flat]
+        if fixed is not None:  # no choice to make
+            self.price_fixed(portion, fixed, is_reservation)
             return
-        static = compiled.static[is_reservation]
-        dynamic = need_flat and FLAT not in static
-        for dimension in dimensions:
-            if dimension not in static:
-                dynamic = True
-        if not dynamic:
-            if need_flat and static[FLAT] is not None:
-                lines.append([FLAT, static[FLAT], is_reservation, None, begin, begin, ONE])
-                self.flat_found[is_reservation] = True
-            for dimension in dimensions:
-                component = static[dimension]
-                if component is not None:
-                    amount = energy if dimension == ENERGY else decimal_of(volume)
-                    lines.append(
-                        [dimension, component, is_reservation, index, begin, finish, amount]
-                    )
-            return
-        min_power = max_power = min_current = max_current = None
-        if kind == CHG:
-            # Only the readings some restriction compares are read (as Decimal).
-            needs = compiled.readings
-            if needs[0]:
-                min_power = reading(row[_MIN_POWER], row[_MAX_POWER])
-            if needs[1]:
-                max_power = reading(row[_MAX_POWER], row[_MIN_POWER])
-            average = (needs[0] or needs[1]) and min_power is None and max_power is None
-            if average and volume and energy:  # the period's average power
-                min_power = max_power = energy / decimal_of(volume)
-            elif average:
-                self.unread["power"].add(index)
-            if needs[2]:
-                min_current = reading(row[_MIN_CURRENT], row[_MAX_CURRENT])
-            if needs[3]:
-                max_current = reading(row[_MAX_CURRENT], row[_MIN_CURRENT])
-            if (needs[2] or needs[3]) and min_current is None and max_current is None:
-                self.unread["current"].add(index)
-        cuts = self.cuts(begin, finish, part_start, energy, kwh_before)
-        matchers = compiled.matchers
+        part_start = self.start if is_reservation else self.normal_start
+        choosers = compiled.choosers[is_reservation]
+        readings = _NO_READINGS
+        if kind == CHG and compiled.reads_period:
+            readings = self.readings(index, row, volume, energy)
         kwh_split = kind == CHG and energy and compiled.kwh_thresholds
+        changes = self.changes[is_reservation]
+        if kwh_split or (changes and changes[0] < finish and begin < changes[-1]):
+            cuts = self.cuts(begin, finish, changes, energy, kwh_before)
+            if cuts:
+                self.price_cuts(
+                    portion, cuts, choosers, dimensions, need_flat, part_start, readings
+                )
+                return
+        # One choice for the whole portion, made at its start (kWh: at its middle).
+        kwh = kwh_before + energy * _HALF if kwh_split else kwh_before
+        context = self.context(begin, part_start, kwh, readings)
+        if need_flat:
+            self.flat_line(choosers[FLAT], context, begin, is_reservation)
+        for dimension in dimensions:
+            component = choosers[dimension](context)
+            if component is not None:
+                amount = energy if dimension == ENERGY else decimal_of(volume)
+                self.lines.append(
+                    [dimension, component, is_reservation, index, begin, finish, amount]
+                )
+
+    def price_fixed(self, portion: tuple, fixed: tuple, is_reservation: bool) -> None:
+        """A portion whose components do not depend on context: one line per dimension."""
+        _, index, begin, finish, volume, energy, _, _ = portion
+        for dimension, component in fixed:
+            if dimension == FLAT:
+                self.lines.append([FLAT, component, is_reservation, None, begin, begin, ONE])
+                self.flat_found[is_reservation] = True
+            else:
+                amount = energy if dimension == ENERGY else decimal_of(volume)
+                self.lines.append(
+                    [dimension, component, is_reservation, index, begin, finish, amount]
+                )
+
+    def readings(self, index, row, volume, energy) -> tuple:
+        """(min_current, max_current, min_power, max_power) of a charging period, as read (a
+        float or a Decimal; the matchers compare a float as its repr): only those some
+        restriction compares. A missing MIN_ or MAX_ reading is stood in for by the other."""
+        needs = self.compiled.readings
+        min_power = max_power = min_current = max_current = None
+        if needs[0]:
+            min_power = row[_MIN_POWER] if row[_MIN_POWER] is not None else row[_MAX_POWER]
+        if needs[1]:
+            max_power = row[_MAX_POWER] if row[_MAX_POWER] is not None else row[_MIN_POWER]
+        average = (needs[0] or needs[1]) and min_power is None and max_power is None
+        if average and volume and energy:  # the period's average power
+            min_power = max_power = energy / decimal_of(volume)
+        elif average:
+            self.unread["power"].add(index)
+        if needs[2]:
+            min_current = row[_MIN_CURRENT] if row[_MIN_CURRENT] is not None else row[_MAX_CURRENT]
+        if needs[3]:
+            max_current = row[_MAX_CURRENT] if row[_MAX_CURRENT] is not None else row[_MIN_CURRENT]
+        if (needs[2] or needs[3]) and min_current is None and max_current is None:
+            self.unread["current"].add(index)
+        return (min_current, max_current, min_power, max_power)
+
+    def flat_line(self, choose, context, moment, is_reservation) -> None:
+        component = choose(context)
+        if component is not None:
+            self.lines.append([FLAT, component, is_reservation, None, moment, moment, ONE])
+            self.flat_found[is_reservation] = True
+
+    def price_cuts(self, portion, cuts, choosers, dimensions, need_flat, part_start, readings):
+        """A portion cut where a restriction can change: a choice per cut, consecutive cuts
+        with the same component forming one line."""
+        kind, index, begin, finish, volume, energy, kwh_before, _ = portion
+        is_reservation = kind == RES
+        kwh_split = kind == CHG and energy and self.compiled.kwh_thresholds
         open_lines: dict[str, list[Any]] = {}
         fraction, moment = ZERO, begin
         last = len(cuts)
@@ -344,32 +343,12 @@ class _Pricing:
                 kwh = kwh_before + energy * (fraction + following) * _HALF
             else:
                 kwh = kwh_before
-            context = self.context(
-                moment, part_start, kwh, min_current, max_current, min_power, max_power
-            )
-            memo: dict[int, bool] = {}
-            for dimension in (FLAT, *dimensions) if need_flat else dimensions:
-                component = None
-                for element_index, candidate in table[dimension]:
-                    matched = memo.get(element_index)
-                    if matched is None:
-                        matched = memo[element_index] = matchers[element_index](context)
-                    if matched:
-                        component = candidate
-                        break
-                if dimension == FLAT:
-                    if component is not None:
-                        lines.append([FLAT, component, is_reservation, None, moment, moment, ONE])
-                        self.flat_found[is_reservation] = True
-                        need_flat = False
-                    continue
-                if not last:  # no cut: one line for the whole portion
-                    if component is not None:
-                        amount = energy if dimension == ENERGY else decimal_of(volume)
-                        lines.append(
-                            [dimension, component, is_reservation, index, begin, finish, amount]
-                        )
-                    continue
+            context = self.context(moment, part_start, kwh, readings)
+            if need_flat:
+                self.flat_line(choosers[FLAT], context, moment, is_reservation)
+                need_flat = not self.flat_found[is_reservation]
+            for dimension in dimensions:
+                component = choosers[dimension](context)
                 line = open_lines.get(dimension)
                 if line is None or line[1] is not component:
                     if line is not None:
@@ -396,13 +375,14 @@ class _Pricing:
         if quantity:
             self.lines.append([dimension, component, reservation, index, begin, moment, quantity])
 
-    def context(self, moment, part_start, kwh, min_current, max_current, min_power, max_power):
+    def context(self, moment, part_start, kwh, readings):
         pieces = self.pieces
         if pieces is None:
             sod = day = weekday = 0
         else:
-            offset = pieces[0][1]
-            if len(pieces) > 1:
+            offset = self.offset
+            if offset is None:  # the offset changes during the session
+                offset = pieces[0][1]
                 for since, piece_offset in pieces:
                     if since <= moment:
                         offset = piece_offset
@@ -415,79 +395,101 @@ class _Pricing:
             weekday,
             kwh,
             moment - part_start,
-            min_current,
-            max_current,
-            min_power,
-            max_power,
+            *readings,
             self.expired,
         )
 
-    def choose(self, candidates, context, memo) -> CompiledComponent | None:
-        matchers = self.compiled.matchers
-        for element_index, component in candidates:
-            matched = memo.get(element_index)
-            if matched is None:
-                matched = memo[element_index] = matchers[element_index](context)
-            if matched:
-                return component
-        return None
-
     # -- where restrictions can change --------------------------------------------------------
 
-    def cuts(self, begin, finish, part_start, energy, kwh_before) -> Sequence[tuple[Decimal, int]]:
+    def time_changes(self, part_start: int) -> list[int]:
+        """The instants inside the session where a time of day or a duration (counted from
+        `part_start`) that a restriction names is reached, in order."""
+        durations = self.compiled.duration_thresholds
+        if not durations:
+            return self.local_instants
+        found = set(self.local_instants)
+        found.update(part_start + d for d in durations if self.start < part_start + d < self.end)
+        return sorted(found)
+
+    def cuts(self, begin, finish, changes, energy, kwh_before) -> Sequence[tuple[Decimal, int]]:
+        """Where the portion [begin, finish) is cut: (fraction, instant) in order."""
         compiled = self.compiled
-        width = finish - begin
         kwh_cuts = energy and compiled.kwh_thresholds
-        if not kwh_cuts and (
-            width <= 0 or (self.pieces is None and not compiled.duration_thresholds)
-        ):
-            return ()
-        pieces = self.pieces
-        if (
-            pieces is not None
-            and len(pieces) == 1
-            and not kwh_cuts
-            and not compiled.duration_thresholds
-            and not _local_boundaries(
-                begin + pieces[0][1], finish + pieces[0][1], compiled.day_boundaries
-            )
-        ):
-            return ()
-        instants: set[int] = set()
-        if width > 0:
-            if pieces is not None:
-                self.local_cuts(begin, finish, instants)
-            for threshold in compiled.duration_thresholds:
-                moment = part_start + threshold
-                if begin < moment < finish:
-                    instants.add(moment)
+        instants = changes[bisect_right(changes, begin) : bisect_left(changes, finish)]
         if not instants and not kwh_cuts:
             return ()
+        width = finish - begin
         cuts = [(Decimal(m - begin) / width, m) for m in instants]
-        if kwh_cuts:
-            low, high = sorted((kwh_before, kwh_before + energy))
-            for threshold in compiled.kwh_thresholds:
-                if low < threshold < high:
-                    fraction = (threshold - kwh_before) / energy
-                    step = (fraction * width).to_integral_value(ROUND_CEILING)
-                    cuts.append((fraction, begin + int(step)))
+        if not kwh_cuts:
+            # Distinct instants in order, strictly inside the portion (no session is long
+            # enough for a 28-digit quotient to reach 0 or 1 or to make two of them equal).
+            return cuts
+        low, high = sorted((kwh_before, kwh_before + energy))
+        for threshold in compiled.kwh_thresholds:
+            if low < threshold < high:
+                fraction = (threshold - kwh_before) / energy
+                step = (fraction * width).to_integral_value(ROUND_CEILING)
+                cuts.append((fraction, begin + int(step)))
         if len(cuts) > 1:
             cuts.sort()
             cuts = [c for i, c in enumerate(cuts) if i == 0 or c[0] != cuts[i - 1][0]]
         return [c for c in cuts if ZERO < c[0] < ONE]
 
-    def local_cuts(self, begin: int, finish: int, instants: set[int]) -> None:
-        pieces = self.pieces
-        boundaries = self.compiled.day_boundaries
-        for position, (since, offset) in enumerate(pieces):
-            until = pieces[position + 1][0] if position + 1 < len(pieces) else finish
-            low, high = max(begin, since), min(finish, until)
-            if low >= high:
-                continue
-            if since > begin:
-                instants.add(since)  # the clock jumps: a boundary may be crossed here
-            for local in _local_boundaries(low + offset, high + offset, boundaries):
-                instants.add(local - offset)
+
+def _mixed_portions(index: int, row: list, finish: int, kwh: Decimal, energy: Decimal) -> list:
+    """The portions of a period with reservation or parking time beside other dimensions:
+    reservation, charging, parking, each its share of the period's duration."""
+    begin = row[_START]
+    width = finish - begin
+    time, parking, reservation = decimal_of(row[_TIME]), row[_PARKING], row[_RESERVATION]
+    parts = []
+    if reservation:
+        parts.append((RES, reservation))
+    if time or energy:
+        parts.append((CHG, time or ZERO))
+    if parking:
+        parts.append((PARK, parking))
+    portions = []
+    cursor = begin
+    last = len(parts) - 1
+    total = (reservation or ZERO) + (time or ZERO) + (parking or ZERO)
+    for position, (kind, volume) in enumerate(parts):
+        if position == last:
+            stop = finish
+        elif total:
+            stop = cursor + int(width * volume / total)
+        else:
+            stop = cursor
+        charging = kind == CHG
+        before = kwh + energy if kind == PARK else kwh
+        portions.append(
+            (kind, index, cursor, stop, volume, energy if charging else ZERO, before, row)
+        )
+        cursor = stop
+    return portions
+
+
+def _local_instants(
+    pieces: list[tuple[int, int]], start: int, end: int, boundaries: tuple[int, ...]
+) -> list[int]:
+    """The instants strictly inside (start, end), in order, where a local time of day that a
+    restriction names falls or the clock jumps: a session's periods are cut only there."""
+    if len(pieces) == 1:  # one offset throughout (the common case)
+        offset = pieces[0][1]
+        return [
+            local - offset for local in _local_boundaries(start + offset, end + offset, boundaries)
+        ]
+    found = set()
+    for position, (since, offset) in enumerate(pieces):
+        until = pieces[position + 1][0] if position + 1 < len(pieces) else end
+        low, high = max(start, since), min(end, until)
+        if low >= high:
+            continue
+        if since > start:
+            found.add(since)  # the clock jumps: a boundary may be crossed here
+        for local in _local_boundaries(low + offset, high + offset, boundaries):
+            found.add(local - offset)
+    return sorted(found)
 
 
 def _local_boundaries(low: int, high: int, boundaries: tuple[int, ...]) -> list[int]:

@@ -37,6 +37,20 @@ class Price:
         return data
 
 
+_new_object = object.__new__
+_set_excl_vat = Price.__dict__["excl_vat"].__set__
+_set_incl_vat = Price.__dict__["incl_vat"].__set__
+
+
+def price_make(excl_vat: Decimal, incl_vat: Decimal | None) -> Price:
+    """Price(excl_vat, incl_vat), without the frozen dataclass's checked __init__ (the engine
+    makes a dozen per CDR)."""
+    price = _new_object(Price)
+    _set_excl_vat(price, excl_vat)
+    _set_incl_vat(price, incl_vat)
+    return price
+
+
 @dataclass(frozen=True, slots=True)
 class DisplayText:
     language: str

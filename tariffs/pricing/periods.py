@@ -98,16 +98,19 @@ def _rows_quickly(periods: list[Any]) -> list[list[Any]] | None:
                 volume = dimension["volume"]
                 if row[slot] is not None:
                     return None
-                kind = type(volume)
-                if kind is float:
-                    if volume != volume or volume in (_INFINITY, -_INFINITY):
-                        return None
-                    if volume < 0 and slot != ENERGY and slot < MIN_CURRENT:
+                if type(volume) is float:
+                    if not -_INFINITY < volume < _INFINITY:  # NaN or infinite
                         return None
                     # Readings and charging time are read as Decimal only where used.
-                    lazy = slot == TIME or slot >= MIN_CURRENT
-                    row[slot] = volume if lazy else Decimal(repr(volume))
-                elif kind is int:
+                    if slot >= MIN_CURRENT:
+                        row[slot] = volume
+                    elif slot == ENERGY:
+                        row[slot] = Decimal(repr(volume))
+                    elif volume < 0:
+                        return None
+                    else:
+                        row[slot] = volume if slot == TIME else Decimal(repr(volume))
+                elif type(volume) is int:
                     if volume < 0 and ENERGY != slot < MIN_CURRENT:
                         return None
                     row[slot] = Decimal(volume)
@@ -176,12 +179,4 @@ def micros_of(value: Any, path: str) -> int:
 
 def decimal_of(value: Any) -> Any:
     """A volume kept as the float JSON gave, read as a Decimal (by its repr) where it is used."""
-    return Decimal(repr(value)) if type(value) is float else value
-
-
-def reading(value: Any, stand_in: Any) -> Decimal | None:
-    """A period's MIN_ or MAX_ reading as a Decimal (a float by its repr); the other one
-    stands in when it is missing."""
-    if value is None:
-        value = stand_in
     return Decimal(repr(value)) if type(value) is float else value

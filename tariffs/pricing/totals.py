@@ -9,7 +9,7 @@ from typing import Any
 from .breakdown import PriceBreakdown
 from .compiled import CATEGORIES, FIXED, RESERVED
 from .localtime import HOUR
-from .model import ENERGY, FLAT, PARKING_TIME, TIME, Price, Tariff
+from .model import ENERGY, PARKING_TIME, TIME, Price, Tariff, price_make
 from .money import denoise
 
 ZERO = Decimal(0)
@@ -18,6 +18,9 @@ _SECONDS_PER_HOUR = Decimal(3600)
 _WH_PER_KWH = Decimal(1000)
 _START_OF_LINE = itemgetter(4)
 _NOTHING = Price(ZERO, ZERO)  # a category without lines
+_FIXED, _ENERGY, _TIME, _PARKING, _RESERVED = (
+    CATEGORIES.index(c) for c in (FIXED, ENERGY, TIME, PARKING_TIME, RESERVED)
+)
 
 
 def breakdown_build(
@@ -35,74 +38,80 @@ def breakdown_build(
     # Chronological (stable: a FLAT line comes first at its instant): step_size looks at
     # the last line.
     lines.sort(key=_START_OF_LINE)
-    billed = [line[6] if line[6] > 0 else ZERO for line in lines]
-    _apply_step_sizes(lines, billed)
-    totals = {key: [ZERO, ZERO] for key in CATEGORIES}
+    billed = _billed_quantities(lines)
+    # Per category (CATEGORIES order): excl. and incl. VAT totals, summed in line order.
+    excl_totals = [ZERO, ZERO, ZERO, ZERO, ZERO]
+    incl_totals = [ZERO, ZERO, ZERO, ZERO, ZERO]
     rows = []
     for line, quantity in zip(lines, billed, strict=True):
         component = line[1]
         excl = quantity * component.price
         factor = component.incl_factor
         incl = excl if factor is None else excl * factor
-        total = totals[component.category]
-        total[0] += excl
-        total[1] += incl
+        category = component.category_index
+        excl_totals[category] += excl
+        incl_totals[category] += incl
         rows.append((line, quantity, excl, incl))
-    excl = incl = ZERO
-    for total in totals.values():
-        excl += total[0]
-        incl += total[1]
+    excl = sum(excl_totals, ZERO)
+    incl = sum(incl_totals, ZERO)
     minimum = maximum = None
     if tariff.min_price is not None:
         excl, incl, minimum = _bound(excl, incl, tariff.min_price, max)
     if tariff.max_price is not None:
         excl, incl, maximum = _bound(excl, incl, tariff.max_price, min)
-    return PriceBreakdown._make(
-        tariff.currency,
-        Price(excl, incl),
-        _price(totals[FIXED]),
-        total_energy,
-        _price(totals[ENERGY]),
-        Decimal(end - start) / _HOUR,
-        _price(totals[TIME]),
-        total_parking_time,
-        _price(totals[PARKING_TIME]),
-        _price(totals[RESERVED]),
-        tuple(rows),
-        minimum,
-        maximum,
-        tuple(notes),
-        False,
+    return PriceBreakdown._from_fields(
+        {
+            "currency": tariff.currency,
+            "total_cost": price_make(excl, incl),
+            "total_fixed_cost": _price(excl_totals[_FIXED], incl_totals[_FIXED]),
+            "total_energy": total_energy,
+            "total_energy_cost": _price(excl_totals[_ENERGY], incl_totals[_ENERGY]),
+            "total_time": Decimal(end - start) / _HOUR,
+            "total_time_cost": _price(excl_totals[_TIME], incl_totals[_TIME]),
+            "total_parking_time": total_parking_time,
+            "total_parking_cost": _price(excl_totals[_PARKING], incl_totals[_PARKING]),
+            "total_reservation_cost": _price(excl_totals[_RESERVED], incl_totals[_RESERVED]),
+            "line_rows": tuple(rows),
+            "min_price_adjustment": minimum,
+            "max_price_adjustment": maximum,
+            "notes": tuple(notes),
+            "is_rounded": False,
+        }
     )
 
 
-def _price(total: list[Decimal]) -> Price:
-    excl, incl = total
-    return _NOTHING if excl is ZERO and incl is ZERO else Price(excl, incl)
+def _price(excl: Decimal, incl: Decimal) -> Price:
+    return _NOTHING if excl is ZERO and incl is ZERO else price_make(excl, incl)
 
 
-def _apply_step_sizes(lines: list[list[Any]], billed: list[Decimal]) -> None:
-    """step_size once per group: ENERGY; TIME and PARKING_TIME; reservation TIME. The group's
+def _billed_quantities(lines: list[list[Any]]) -> list[Decimal]:
+    """Each line's quantity as billed: negative (energy fed back) as zero, and step_size once
+    per group: ENERGY; TIME and PARKING_TIME; reservation TIME. The group's
     last billable line decides: its dimension's session total is rounded up with its
     component's step, and the difference is added to it (so with parking last, parking is
     rounded and charging time is not)."""
-    totals: dict[str, Decimal] = {}
-    last: dict[Any, int] = {}
+    billed = []
+    totals: dict[str, Decimal] = {}  # per category: ENERGY, TIME, PARKING_TIME, RESERVED
+    last: dict[str, int] = {}  # per step group
     for position, line in enumerate(lines):
-        quantity = billed[position]
-        dimension = line[0]
-        if not quantity or dimension == FLAT:
-            continue
-        key = RESERVED if line[2] else dimension  # reservations price TIME only
-        totals[key] = totals.get(key, ZERO) + quantity
-        last[ENERGY if dimension == ENERGY else line[2]] = position
+        quantity = line[6]
+        if quantity > ZERO:
+            billed.append(quantity)
+            component = line[1]
+            if component.step_group is not None:  # not FLAT
+                category = component.category
+                totals[category] = totals.get(category, ZERO) + quantity
+                last[component.step_group] = position
+        else:
+            billed.append(ZERO)
     for position in last.values():
-        line = lines[position]
-        total = totals[RESERVED if line[2] else line[0]]
-        unit = _WH_PER_KWH if line[0] == ENERGY else _SECONDS_PER_HOUR
-        step = line[1].step_size
+        component = lines[position][1]
+        total = totals[component.category]
+        unit = _WH_PER_KWH if component.dimension == ENERGY else _SECONDS_PER_HOUR
+        step = component.step_size
         steps = denoise(total * unit / step).to_integral_value(ROUND_CEILING)
         billed[position] += steps * step / unit - total
+    return billed
 
 
 def _bound(excl: Decimal, incl: Decimal, bound: Price, pick) -> tuple[Decimal, Decimal, Any]:

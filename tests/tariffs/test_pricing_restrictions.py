@@ -166,6 +166,34 @@ def test_min_power_is_inclusive_and_max_power_exclusive():
     assert [line.unit_price for line in price(tariff, cdr).lines] == [D("0.5"), D("0.4"), D("0.3")]
 
 
+@pytest.mark.parametrize(
+    ("reading", "expected"),
+    [
+        ("22", "0.4"),  # max_power is exclusive
+        ("22.0", "0.4"),
+        ("22.000000000000004", "0.4"),  # the float just above 22
+        ("21.999999999999996", "0.3"),  # the float just below 22
+        ("0.30000000000000004", "0.5"),  # 0.1 + 0.2: at least min_power 0.3
+        ("0.3", "0.5"),
+        ("0.29999999999999993", "0.3"),
+    ],
+)
+def test_power_readings_compare_as_written_in_the_json_text(reading, expected):
+    """A float reading is the number its JSON text states (its shortest repr), not the binary
+    value: 0.3 kW reaches a min_power of 0.3 though the float 0.3 lies just below 3/10."""
+    tariff = tariff_dict(
+        element(component("ENERGY", 0.5), min_power=0.3, max_power=1),
+        element(component("ENERGY", 0.3), max_power=22),
+        element(component("ENERGY", 0.4)),
+    )
+    cdr = cdr_dict("2024-01-15T10:00", [(10, {"ENERGY": 1})])
+    readings = f'[{{"type": "MIN_POWER", "volume": {reading}}}, ' + (
+        f'{{"type": "MAX_POWER", "volume": {reading}}}]'
+    )
+    cdr["charging_periods"][0]["dimensions"] += json.loads(readings)
+    assert price(tariff, cdr).lines[0].unit_price == D(expected)
+
+
 def test_parking_fee_after_a_minimum_duration_splits_at_that_moment():
     tariff = tariff_dict(
         element(component("ENERGY", 0.25), component("FLAT", 1.0)),
