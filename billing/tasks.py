@@ -90,11 +90,11 @@ def cdr_rate_task(cdr_id: int) -> str:
 
 @shared_task(name="billing.cdrs_rate", **DATABASE_RETRY)
 def cdrs_rate_task(cdr_ids: list[int]) -> int:
-    """Rate a batch (the sweeper, imports): each CDR in its own transaction."""
-    from billing.services.rating import cdr_rate
+    """Rate a batch (the sweeper, imports, a backlog): the pending CDRs in one transaction,
+    each still rated once (see billing.services.rating.cdrs_rate)."""
+    from billing.services.rating import cdrs_rate
 
-    for cdr_id in cdr_ids:
-        cdr_rate(cdr_id=cdr_id)
+    cdrs_rate(cdr_ids=cdr_ids)
     return len(cdr_ids)
 
 
