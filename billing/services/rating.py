@@ -89,10 +89,16 @@ def cdrs_rate(*, cdr_ids: Sequence[int]) -> int:
         logger.exception(
             "Rating the batch of CDRs %s..%s failed; rating one by one", ids[0], ids[-1]
         )
+    rest = [cdr_id for cdr_id in ids if cdr_id not in handled]
+    if rest:  # what cdr_rate would act on (or wait for, when another worker holds it)
+        rest = list(
+            CDR.objects.filter(pk__in=rest)
+            .exclude(rating_status__in=(*DONE, Rating.NEEDS_REVIEW))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
     first_error = None
-    for cdr_id in ids:
-        if cdr_id in handled:
-            continue
+    for cdr_id in rest:
         try:
             cdr_rate(cdr_id=cdr_id)
         except (OperationalError, InterfaceError):
