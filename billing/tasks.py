@@ -105,6 +105,14 @@ def invoice_charge_task(invoice_id: str) -> str:
     return invoice_charge(invoice_id=invoice_id).payment_status
 
 
+@shared_task(name="billing.invoices_charge_enqueue", acks_late=True)
+def invoices_charge_enqueue_task(invoice_ids: list[str]) -> int:
+    """The invoices of a rating batch: one charge task each (run twice: charged once anyway)."""
+    from billing.services.rating import invoices_charge_enqueue
+
+    return invoices_charge_enqueue(invoice_ids=invoice_ids)
+
+
 @shared_task(name="billing.invoice_payment_sync", **DATABASE_RETRY)
 def invoice_payment_sync_task(invoice_id: str) -> str:
     from billing.services.invoices import invoice_payment_sync

@@ -256,8 +256,23 @@ def _charge_later(invoice_id: str) -> None:
 
 
 def _charge_many_later(invoice_ids: list[str]) -> None:
-    for invoice_id in invoice_ids:
-        _charge_later(invoice_id)
+    from billing.tasks import invoices_charge_enqueue_task
+
+    # One message for the batch: the charge queue's worker sends each invoice its own charge
+    # task (invoices_charge_enqueue), so a batch is charged exactly as invoices rated alone.
+    queue = settings.BILLING_CHARGE_QUEUE or None
+    invoices_charge_enqueue_task.apply_async(args=[invoice_ids], queue=queue)
+
+
+def invoices_charge_enqueue(*, invoice_ids: Sequence[str]) -> int:
+    """Enqueue one charge task per invoice (through one producer); how many."""
+    from billing.tasks import invoice_charge_task
+
+    queue = settings.BILLING_CHARGE_QUEUE or None
+    with invoice_charge_task.app.producer_or_acquire() as producer:
+        for invoice_id in invoice_ids:
+            invoice_charge_task.apply_async(args=[invoice_id], queue=queue, producer=producer)
+    return len(invoice_ids)
 
 
 # --- the review queue ------------------------------------------------------------------------
