@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 Rating = CDR.RatingStatus
 Reason = CdrRating.Reason
 DONE = (Rating.RATED, Rating.NOT_BILLABLE)
+BATCH_SIZE = 200  # CDRs rated in one transaction by cdrs_rate
 
 
 class ReviewNeeded(Exception):
@@ -81,14 +82,16 @@ def cdrs_rate(*, cdr_ids: Sequence[int]) -> int:
     error is raised after the others were rated)."""
     ids = sorted(set(cdr_ids))
     handled: set[int] = set()
-    try:
-        handled = _batch_rate(ids)
-    except (OperationalError, InterfaceError):
-        raise  # the task retries the whole batch: nothing of it was written
-    except Exception:
-        logger.exception(
-            "Rating the batch of CDRs %s..%s failed; rating one by one", ids[0], ids[-1]
-        )
+    for start in range(0, len(ids), BATCH_SIZE):  # bounded transactions (the sweeper sends 1000)
+        chunk = ids[start : start + BATCH_SIZE]
+        try:
+            handled |= _batch_rate(chunk)
+        except (OperationalError, InterfaceError):
+            raise  # the task retries: this chunk wrote nothing, the ones before are done
+        except Exception:
+            logger.exception(
+                "Rating the CDRs %s..%s together failed; rating one by one", chunk[0], chunk[-1]
+            )
     rest = [cdr_id for cdr_id in ids if cdr_id not in handled]
     if rest:  # what cdr_rate would act on (or wait for, when another worker holds it)
         rest = list(
@@ -144,7 +147,8 @@ def _batch_rate(ids: list[int]) -> set[int]:
                 CDR.objects.filter(pk__in=pks).update(rating_status=status, updated_at=now)
         invoices = invoices_save(drafts) if drafts else []  # numbered last, just before commit
         invoice_ids = [str(invoice.pk) for invoice in invoices]
-        transaction.on_commit(lambda: _charge_many_later(invoice_ids), robust=True)
+        if invoice_ids:
+            transaction.on_commit(lambda: _charge_many_later(invoice_ids), robust=True)
         return {cdr.pk for cdr in cdrs}
 
 

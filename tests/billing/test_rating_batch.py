@@ -2,17 +2,20 @@
 as rating each CDR alone, numbers gap-free, each CDR invoiced and charged once, and a query
 count that does not grow with the batch."""
 
+import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from billing.models import CdrRating, Invoice, Payment
 from billing.services.rating import cdr_rate, cdrs_rate
 from billing.tasks import cdrs_rate_task
 from roaming.models import CDR
+from roaming.signals import cdr_stored
 from tariffs.services import tariff_put
 from tests.billing.conftest import save_card
 from tests.billing.invoicing import START, cdr_data, cdr_store, cpo, location, our_token, tariff
@@ -200,3 +203,52 @@ def test_a_batch_reads_its_lookups_once_whatever_its_size(partner, drivers):
     # tariff history, then 5 writes; in a savepoint here (a transaction in the worker)
     assert len(for_large.captured_queries) == len(for_small.captured_queries) == 15
     assert Invoice.objects.count() == 19
+
+
+@pytest.fixture
+def stored_unrated():
+    """Store CDRs without their rating being enqueued (as the bench does), to rate them here."""
+    receivers = cdr_stored.receivers[:]
+    cdr_stored.receivers.clear()
+    yield
+    cdr_stored.receivers[:] = receivers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_batches_and_a_cdr_held_elsewhere_invoice_each_cdr_once(
+    partner, drivers, stored_unrated
+):
+    cdrs = [cdr_store(partner, cdr_data(drivers[n % 2])) for n in range(12)]
+    ids = [cdr.pk for cdr in cdrs]
+    held = connections.create_connection("default")  # another worker rating CDR 5 right now
+    held.set_autocommit(False)
+    with held.cursor() as cursor:
+        cursor.execute("SELECT id FROM roaming_cdr WHERE id = %s FOR UPDATE", [ids[5]])
+    errors = []
+
+    def rate(batch):
+        try:
+            cdrs_rate(cdr_ids=batch)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=rate, args=(batch,)) for batch in (ids[:8], ids[4:])]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.5)
+    # Both batches rated what they could and now wait for CDR 5, which is not rated yet.
+    assert CDR.objects.get(pk=ids[5]).rating_status == CDR.RatingStatus.PENDING
+    assert Invoice.objects.count() == 11
+    held.rollback()
+    held.close()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert set(CDR.objects.filter(pk__in=ids).values_list("rating_status", flat=True)) == {"rated"}
+    invoices = Invoice.objects.order_by("sequence")
+    assert [invoice.sequence for invoice in invoices] == list(range(1, 13))
+    assert sorted(invoice.cdr_id for invoice in invoices) == ids
+    assert CdrRating.objects.count() == 12
