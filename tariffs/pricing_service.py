@@ -9,7 +9,9 @@ derived from them (markup, VAT filled in); the VAT table is in the settings cach
 `driver_tariff_get` with a connector loaded with `select_related("evse__location")`: 3 (plan in
 force, its matching rules, the CPO tariff versions; 2 for an own tariff); the Session and CDR
 functions: 1 more (the connector); plus one for the VAT table each 5 minutes per cache. See
-tests/tariffs/test_driver_price_queries.py.
+tests/tariffs/test_driver_price_queries.py. Many CDRs priced together (a rating batch) pass one
+`PricingLookups`: each connector, plan's rules and CPO tariff history read once, the plans in
+force of all their tokens in two queries (tests/tariffs/test_pricing_lookups.py).
 
 Prices returned are exact (`PriceBreakdown.rounded()` applies the one rounding rule).
 """
