@@ -199,15 +199,18 @@ def _draft_new(
 
 
 def invoices_save(drafts: Sequence[InvoiceDraft]) -> list[Invoice]:
-    """Number the drafts (gap-free, in their order, one counter step per series) and save them
-    with their lines: call last in the issuing transaction, so the counter row stays locked
-    only for these inserts and the commit. Three queries per series and batch."""
+    """Number the drafts (gap-free, in their order within each series, one counter step per
+    series) and save them with their lines: call last in the issuing transaction, so the
+    counter rows stay locked only for these inserts and the commit. Queries: one per series,
+    then one insert of the invoices and one of their lines. Series are locked in name order,
+    so two batches meeting the same series never wait for each other in a cycle."""
     if not connection.in_atomic_block:
         raise RuntimeError("Issue invoices inside a transaction.")
     by_series: dict[str, list[Invoice]] = {}
     for draft in drafts:
         by_series.setdefault(draft.invoice.series, []).append(draft.invoice)
-    for series, invoices in by_series.items():
+    for series in sorted(by_series):
+        invoices = by_series[series]
         numbers = document_numbers_next(series=series, count=len(invoices))
         for invoice, sequence in zip(invoices, numbers, strict=True):
             invoice.sequence = sequence

@@ -252,3 +252,27 @@ def test_overlapping_batches_and_a_cdr_held_elsewhere_invoice_each_cdr_once(
     assert [invoice.sequence for invoice in invoices] == list(range(1, 13))
     assert sorted(invoice.cdr_id for invoice in invoices) == ids
     assert CdrRating.objects.count() == 12
+
+
+def test_a_batch_in_two_currencies_numbers_each_series_gap_free(partner, drivers):
+    tariff(partner, tariff_id="T2", currency="GBP", energy="0.25")
+    currencies = ["GBP", "EUR", "GBP", "EUR", "EUR"]
+    cdrs = [
+        cdr_store(
+            partner,
+            cdr_data(drivers[0], currency=currency, tariff_id="T2" if currency == "GBP" else "T1"),
+        )
+        for currency in currencies
+    ]
+
+    cdrs_rate(cdr_ids=[cdr.pk for cdr in cdrs])
+
+    invoices = [Invoice.objects.get(cdr=cdr) for cdr in cdrs]
+    assert [(invoice.currency, invoice.sequence) for invoice in invoices] == [
+        ("GBP", 1),
+        ("EUR", 1),
+        ("GBP", 2),
+        ("EUR", 2),
+        ("EUR", 3),
+    ]
+    assert invoices[2].number == f"INV-{invoices[2].issued_at.year}-NL-GBP-000002"
