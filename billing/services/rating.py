@@ -269,13 +269,9 @@ def _charge_many_later(invoice_ids: list[str]) -> None:
 
 
 def invoices_charge_enqueue(*, invoice_ids: Sequence[str]) -> int:
-    """Enqueue one charge task per invoice (through one producer); how many."""
-    from billing.tasks import invoice_charge_task
-
-    queue = settings.BILLING_CHARGE_QUEUE or None
-    with invoice_charge_task.app.producer_or_acquire() as producer:
-        for invoice_id in invoice_ids:
-            invoice_charge_task.apply_async(args=[invoice_id], queue=queue, producer=producer)
+    """Enqueue one charge task per invoice; how many."""
+    for invoice_id in invoice_ids:
+        _charge_later(invoice_id)
     return len(invoice_ids)
 
 
