@@ -298,7 +298,7 @@ def run() -> str:
                 Invoice.objects.order_by("sequence").values_list("pk", flat=True)[:charges]
             )
             env = {"STRIPE_API_BASE": stripe_url, "STRIPE_SECRET_KEY": "sk_test_bench"}
-            _purge(charge_queue)  # the charges the rating enqueued: these are timed below
+            _purge(charge_queue)  # what the rating enqueued (charges, batch fan-outs): timed below
             charger = _worker(database_url, charge_queue, concurrency, env)
             try:
                 _ready(charge_queue)
