@@ -5,9 +5,11 @@ A throwaway database (`bench_<name>`) gets one CPO with its tariff, BENCH_BILLIN
 drivers (default 200) with a token and a card, and BENCH_BILLING_CDRS CDRs (default 10,000)
 stored through the OCPI receiver service. Then:
 1. floor: `tariffs.pricing.cdr_price` on every CDR in this process;
-2. rating: one `billing.cdr_rate` task per CDR, consumed by a Celery worker (prefork,
-   BENCH_BILLING_CONCURRENCY processes, default 2) on Redis; timed from the first enqueue
-   until every CDR is rated (each rating issues its invoice, numbered, with its lines);
+2. rating: `billing.cdrs_rate` tasks of BENCH_BILLING_BATCH CDR ids each (default 100; 1 sends
+   one `billing.cdr_rate` task per CDR, as a CDR arriving alone does), consumed by a Celery
+   worker (prefork, BENCH_BILLING_CONCURRENCY processes, default 2) on Redis; timed from the
+   first enqueue until every CDR is rated (each rating issues its invoice, numbered, with its
+   lines);
 3. charging: the invoices' charge tasks (on their own queue, BILLING_CHARGE_QUEUE) for the
    first BENCH_BILLING_CHARGES invoices (default 300), against the fake Stripe.
 Target: >= 200 CDRs rated and invoiced per second.
@@ -238,6 +240,7 @@ def run() -> str:
     drivers = int(os.environ.get("BENCH_BILLING_DRIVERS", "200"))
     concurrency = int(os.environ.get("BENCH_BILLING_CONCURRENCY", "2"))
     charges = int(os.environ.get("BENCH_BILLING_CHARGES", "300"))
+    batch = max(1, int(os.environ.get("BENCH_BILLING_BATCH", "100")))
     broker = os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/0"
     os.environ["CELERY_BROKER_URL"] = broker
     queue = f"bench-rate-{uuid.uuid4().hex[:8]}"
@@ -261,7 +264,7 @@ def run() -> str:
         priced, floor_seconds = _pricing_floor()
 
         from billing.models import Invoice, InvoiceLine
-        from billing.tasks import cdr_rate_task, invoice_charge_task
+        from billing.tasks import cdr_rate_task, cdrs_rate_task, invoice_charge_task
         from roaming.models import CDR
 
         ids = list(CDR.objects.order_by("pk").values_list("pk", flat=True))
@@ -269,8 +272,12 @@ def run() -> str:
         try:
             _ready(queue)
             started = time.perf_counter()
-            for cdr_id in ids:
-                cdr_rate_task.apply_async(args=[cdr_id], queue=queue)
+            if batch == 1:
+                for cdr_id in ids:
+                    cdr_rate_task.apply_async(args=[cdr_id], queue=queue)
+            else:
+                for start in range(0, len(ids), batch):
+                    cdrs_rate_task.apply_async(args=[ids[start : start + batch]], queue=queue)
             enqueued = time.perf_counter() - started
             _wait(lambda: not CDR.objects.filter(rating_status="pending").exists(), 3600)
             rating_seconds = time.perf_counter() - started
@@ -291,7 +298,7 @@ def run() -> str:
                 Invoice.objects.order_by("sequence").values_list("pk", flat=True)[:charges]
             )
             env = {"STRIPE_API_BASE": stripe_url, "STRIPE_SECRET_KEY": "sk_test_bench"}
-            _purge(charge_queue)  # the charges the rating enqueued: these are timed below
+            _purge(charge_queue)  # what the rating enqueued (charges, batch fan-outs): timed below
             charger = _worker(database_url, charge_queue, concurrency, env)
             try:
                 _ready(charge_queue)
@@ -323,12 +330,19 @@ def run() -> str:
             f"- floor, the pricing engine alone (cdr_price + rounding): {priced} CDRs in "
             f"{floor_seconds:.2f} s = **{priced / floor_seconds:.0f} CDRs/s**",
             f"- rating and invoicing through the Celery worker (prefork x{concurrency}, Redis, "
-            f"PostgreSQL): {rated} rated, {invoices} invoices ({lines} lines, numbers gap-free: "
-            f"{gapless}) in {rating_seconds:.1f} s = **{rated / rating_seconds:.0f} CDRs/s** "
+            f"PostgreSQL, {_tasks(batch)}): {rated} rated, {invoices} invoices ({lines} lines, "
+            f"numbers gap-free: {gapless}) in {rating_seconds:.1f} s = "
+            f"**{rated / rating_seconds:.0f} CDRs/s** "
             f"(enqueueing took {enqueued:.1f} s of it); target >= 200/s",
             f"- {charge_line}",
         ]
     )
+
+
+def _tasks(batch: int) -> str:
+    if batch == 1:
+        return "one billing.cdr_rate task per CDR"
+    return f"billing.cdrs_rate tasks of {batch} CDRs"
 
 
 def _fake_stripe() -> tuple[subprocess.Popen, str]:

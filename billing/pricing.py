@@ -32,12 +32,15 @@ class DriverPrice:
     plan_name: str = ""
 
 
-def cdr_prices(*, cdr: CDR) -> tuple[DriverPrice, PriceBreakdown]:
+def cdr_prices(
+    *, cdr: CDR, lookups: pricing_service.PricingLookups | None = None
+) -> tuple[DriverPrice, PriceBreakdown]:
     """The driver's exact price of a CDR (by their plan in force at its start) and our exact
     price of it with the CPO's own tariff. PriceUnavailable, or PricingError for CDR data the
-    engine refuses (its `path` names the field: "currency" for a currency mismatch)."""
+    engine refuses (its `path` names the field: "currency" for a currency mismatch).
+    `lookups`: the lookups of a batch of CDRs (pricing_service.PricingLookups), read once."""
     try:
-        breakdown, driver_tariff = pricing_service.cdr_driver_price(cdr=cdr)
+        breakdown, driver_tariff = pricing_service.cdr_driver_price(cdr=cdr, lookups=lookups)
         if driver_tariff.cpo_tariff is not None:  # passed through: the CPO tariff is at hand
             cpo = cdr_price(
                 driver_tariff.cpo_tariff.tariff,
@@ -45,7 +48,7 @@ def cdr_prices(*, cdr: CDR) -> tuple[DriverPrice, PriceBreakdown]:
                 time_zone=driver_tariff.time_zone,
             )
         else:
-            cpo = pricing_service.cdr_cpo_price(cdr=cdr)
+            cpo = pricing_service.cdr_cpo_price(cdr=cdr, lookups=lookups)
     except pricing_service.NoCpoTariffError as error:
         raise PriceUnavailable(str(error), unknown_tariff=True) from error
     except (pricing_service.DriverPriceError, LookupError) as error:

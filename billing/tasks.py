@@ -98,11 +98,11 @@ def cdr_rate_task(cdr_id: int) -> str:
 
 @shared_task(name="billing.cdrs_rate", **DATABASE_RETRY)
 def cdrs_rate_task(cdr_ids: list[int]) -> int:
-    """Rate a batch (the sweeper, imports): each CDR in its own transaction."""
-    from billing.services.rating import cdr_rate
+    """Rate a batch (the sweeper, imports, a backlog): the pending CDRs in one transaction,
+    each still rated once (see billing.services.rating.cdrs_rate)."""
+    from billing.services.rating import cdrs_rate
 
-    for cdr_id in cdr_ids:
-        cdr_rate(cdr_id=cdr_id)
+    cdrs_rate(cdr_ids=cdr_ids)
     return len(cdr_ids)
 
 
@@ -111,6 +111,14 @@ def invoice_charge_task(invoice_id: str) -> str:
     from billing.services.invoices import invoice_charge
 
     return invoice_charge(invoice_id=invoice_id).payment_status
+
+
+@shared_task(name="billing.invoices_charge_enqueue", acks_late=True)
+def invoices_charge_enqueue_task(invoice_ids: list[str]) -> int:
+    """The invoices of a rating batch: one charge task each (run twice: charged once anyway)."""
+    from billing.services.rating import invoices_charge_enqueue
+
+    return invoices_charge_enqueue(invoice_ids=invoice_ids)
 
 
 @shared_task(name="billing.invoice_payment_sync", **DATABASE_RETRY)

@@ -102,6 +102,68 @@ def cpo_tariffs_at(
     return found
 
 
+class CpoTariffHistory:
+    """All the versions of some tariffs of a party, read once (`cpo_tariff_history`): `at(moment)`
+    answers as `cpo_tariffs_at` would, without a query once a version's parse is cached."""
+
+    def __init__(self, keys: list[str], tariffs: list[Tariff], versions: list) -> None:
+        self.keys = keys
+        self.tariffs = tariffs
+        self.versions: dict[int, list] = {tariff.pk: [] for tariff in tariffs}
+        for version in versions:  # oldest first
+            self.versions[version.tariff_id].append(version)
+
+    def at(self, moment: datetime) -> list[CpoTariff]:
+        found = []
+        for stored in self.tariffs:
+            if stored.deleted_at is not None and stored.deleted_at <= moment:
+                continue
+            versions = self.versions[stored.pk]
+            if not versions:
+                continue
+            in_force = [version for version in versions if version.last_updated <= moment]
+            version = in_force[-1] if in_force else versions[0]
+            parsed = tariff_cached(
+                ("cpo", stored.pk, version.last_updated),
+                lambda v=version: pricing.tariff_parse(
+                    TariffVersion.objects.values_list("raw", flat=True).get(pk=v.pk)
+                ),
+            )
+            found.append(
+                CpoTariff(
+                    parsed,
+                    stored.country_code,
+                    stored.party_id,
+                    stored.ocpi_id,
+                    version.last_updated,
+                    version.pk,
+                )
+            )
+        found.sort(key=lambda cpo: self.keys.index(cpo.tariff_id.upper()))
+        return found
+
+
+def cpo_tariff_history(
+    *, country_code: str, party_id: str, tariff_ids: Sequence[str]
+) -> CpoTariffHistory:
+    """The versions of these tariffs of the party (without their JSON, read only for a version
+    not yet parsed in this process): two queries, for a run pricing many CDRs."""
+    keys = [tariff_id.upper() for tariff_id in tariff_ids]
+    if not keys:
+        return CpoTariffHistory([], [], [])
+    tariffs = list(
+        Tariff.objects.annotate(key=Upper("ocpi_id"))
+        .filter(country_code=country_code.upper(), party_id=party_id.upper(), key__in=keys)
+        .only("pk", "country_code", "party_id", "ocpi_id", "deleted_at")
+    )
+    versions = (
+        TariffVersion.objects.filter(tariff__in=[tariff.pk for tariff in tariffs])
+        .only("pk", "tariff_id", "last_updated")
+        .order_by("last_updated")
+    )
+    return CpoTariffHistory(keys, tariffs, list(versions))
+
+
 def cpo_tariff_choose(candidates: Sequence[CpoTariff], moment: datetime) -> CpoTariff | None:
     """Of a connector's tariffs, the one for our drivers: types REGULAR or none before the
     PROFILE_ ones, never AD_HOC_PAYMENT (payment terminals); valid at `moment` before not."""

@@ -9,7 +9,9 @@ derived from them (markup, VAT filled in); the VAT table is in the settings cach
 `driver_tariff_get` with a connector loaded with `select_related("evse__location")`: 3 (plan in
 force, its matching rules, the CPO tariff versions; 2 for an own tariff); the Session and CDR
 functions: 1 more (the connector); plus one for the VAT table each 5 minutes per cache. See
-tests/tariffs/test_driver_price_queries.py.
+tests/tariffs/test_driver_price_queries.py. Many CDRs priced together (a rating batch) pass one
+`PricingLookups`: each connector, plan's rules and CPO tariff history read once, the plans in
+force of all their tokens in two queries (tests/tariffs/test_pricing_lookups.py).
 
 Prices returned are exact (`PriceBreakdown.rounded()` applies the one rounding rule).
 """
@@ -31,11 +33,13 @@ from roaming.models import CDR, Connector, Location, Session
 from tariffs import pricing
 from tariffs.cpo_tariffs import (
     CpoTariff,
+    CpoTariffHistory,
     DriverPriceError,
     NoCpoTariffError,
     carried_choose,
     carried_tariffs,
     cpo_tariff_choose,
+    cpo_tariff_history,
     cpo_tariffs_at,
     referenced_tariff_ids,
     tariff_cache_clear,
@@ -44,8 +48,10 @@ from tariffs.cpo_tariffs import (
 from tariffs.models import PricePlan, PricePlanRule, Pricing, PricingMethod
 from tariffs.pricing import PriceBreakdown
 from tariffs.selectors import (
+    PlansInForce,
     connector_power_kw,
     plan_in_force_for,
+    plans_in_force_for_tokens,
     power_class_of,
     vat_rate_get,
 )
@@ -55,6 +61,7 @@ __all__ = [
     "DriverPriceError",
     "DriverTariff",
     "NoCpoTariffError",
+    "PricingLookups",
     "cdr_cpo_price",
     "cdr_driver_price",
     "connector_for_pricing_get",
@@ -183,12 +190,17 @@ def session_driver_price(*, session: Session, moment: datetime | None = None) ->
     )
 
 
-def cdr_driver_price(*, cdr: CDR) -> tuple[PriceBreakdown, DriverTariff]:
+def cdr_driver_price(
+    *, cdr: CDR, lookups: PricingLookups | None = None
+) -> tuple[PriceBreakdown, DriverTariff]:
     """The driver's price of a CDR, exact, and the DriverTariff it used (plan in force at the
     CDR's start, the Location's time zone, the CPO tariff the CDR's periods name or else the
-    connector's). 4 queries for a pass-through plan (CDR with its token id and location id)."""
-    place = place_of_cdr(cdr)
+    connector's). 4 queries for a pass-through plan (CDR with its token id and location id);
+    with the `lookups` of a batch, none once its connector, rules and tariffs were read."""
+    lookups = lookups or _READ_EACH_TIME
+    place = lookups.place_of_cdr(cdr)
     driver_tariff = _driver_tariff(
+        lookups=lookups,
         place=place,
         moment=cdr.start_date_time,
         token_id=_token_of(cdr),
@@ -201,14 +213,16 @@ def cdr_driver_price(*, cdr: CDR) -> tuple[PriceBreakdown, DriverTariff]:
     return breakdown, driver_tariff
 
 
-def cdr_cpo_price(*, cdr: CDR) -> PriceBreakdown:
+def cdr_cpo_price(*, cdr: CDR, lookups: PricingLookups | None = None) -> PriceBreakdown:
     """The CDR priced with the CPO's own tariff (what the CPO should charge us), exact. The
     tariff: the one the CDR's periods name, else the connector's in force at the start; the
-    copy the CDR carries when we have no stored version. 2 queries."""
-    place = place_of_cdr(cdr)
+    copy the CDR carries when we have no stored version. 2 queries (see cdr_driver_price for
+    `lookups`)."""
+    lookups = lookups or _READ_EACH_TIME
+    place = lookups.place_of_cdr(cdr)
     moment = cdr.start_date_time
     referenced = referenced_tariff_ids(cdr.raw)
-    candidates = _cpo_candidates(place, moment, referenced)
+    candidates = lookups.cpo_candidates(place, moment, referenced)
     chosen = cpo_tariff_choose(candidates, moment) or carried_choose(
         carried_tariffs(cdr.raw), referenced, moment
     )
@@ -272,6 +286,86 @@ def _place_of(record: Session | CDR, evse_uid: str, connector_id: str, power_typ
     return Place(record.location, None, power_class, ())
 
 
+# Lookups: read each time, or once per batch.
+
+
+class _ReadEachTime:
+    """What pricing reads from the database, read afresh on every call (the default)."""
+
+    def place_of_cdr(self, cdr: CDR) -> Place:
+        return place_of_cdr(cdr)
+
+    def plan_in_force(
+        self, *, moment: datetime, user_id: int | None, token_id: int | None
+    ) -> PricePlan:
+        return plan_in_force_for(moment=moment, user_id=user_id, token_id=token_id)
+
+    def winning_rule(self, plan: PricePlan, place: Place) -> PricePlanRule | None:
+        return _winning_rule(plan, place)
+
+    def cpo_candidates(
+        self, place: Place, moment: datetime, referenced: Sequence[str] = ()
+    ) -> list[CpoTariff]:
+        return _cpo_candidates(place, moment, referenced)
+
+
+_READ_EACH_TIME = _ReadEachTime()
+
+
+class PricingLookups(_ReadEachTime):
+    """The reads of pricing memoised for one short run over many CDRs (a rating batch, in one
+    transaction): each connector, plan's rules and CPO tariff history is read once, the plans
+    in force of the run's tokens in two queries (`plans_prime`). The answers are the ones each
+    CDR priced alone would get; a change made while the run lasts is seen by the next run, so
+    do not keep one beyond a batch."""
+
+    def __init__(self) -> None:
+        self._places: dict[tuple, Place] = {}
+        self._rules: dict[tuple, PricePlanRule | None] = {}
+        self._histories: dict[tuple, CpoTariffHistory] = {}
+        self._plans: PlansInForce | None = None
+
+    def plans_prime(self, *, token_ids: Sequence[int]) -> None:
+        """Read the plans in force of these tokens' drivers at once."""
+        self._plans = plans_in_force_for_tokens(token_ids=token_ids)
+
+    def place_of_cdr(self, cdr: CDR) -> Place:
+        cdr_location = cdr.raw.get("cdr_location") if isinstance(cdr.raw, Mapping) else None
+        key = (
+            cdr.location_id,
+            cdr.ocpi_evse_uid,
+            cdr.ocpi_connector_id,
+            (cdr_location or {}).get("connector_power_type"),
+        )
+        if key not in self._places:
+            self._places[key] = place_of_cdr(cdr)
+        return self._places[key]
+
+    def plan_in_force(
+        self, *, moment: datetime, user_id: int | None, token_id: int | None
+    ) -> PricePlan:
+        if token_id is not None and self._plans is not None and token_id in self._plans:
+            return self._plans.at(token_id=token_id, moment=moment)
+        return plan_in_force_for(moment=moment, user_id=user_id, token_id=token_id)
+
+    def winning_rule(self, plan: PricePlan, place: Place) -> PricePlanRule | None:
+        key = (plan.pk, place.location.pk, place.location.partner_id, place.power_class)
+        if key not in self._rules:
+            self._rules[key] = _winning_rule(plan, place)
+        return self._rules[key]
+
+    def cpo_candidates(
+        self, place: Place, moment: datetime, referenced: Sequence[str] = ()
+    ) -> list[CpoTariff]:
+        ids = tuple(referenced) or place.tariff_ids
+        key = (place.location.country_code, place.location.party_id, ids)
+        if key not in self._histories:
+            self._histories[key] = cpo_tariff_history(
+                country_code=key[0], party_id=key[1], tariff_ids=ids
+            )
+        return self._histories[key].at(moment)
+
+
 # The driver's tariff.
 
 
@@ -282,6 +376,7 @@ def driver_tariff_for_plan(*, plan: PricePlan, connector: Connector, moment: dat
 
 def _driver_tariff(
     *,
+    lookups: _ReadEachTime | None = None,
     place: Place,
     moment: datetime,
     user_id: int | None = None,
@@ -290,16 +385,17 @@ def _driver_tariff(
     carried: Sequence[Mapping[str, Any]] = (),
     plan: PricePlan | None = None,
 ) -> DriverTariff:
+    lookups = lookups or _READ_EACH_TIME
     if plan is None:
-        plan = plan_in_force_for(moment=moment, user_id=user_id, token_id=token_id)
-    rule = _winning_rule(plan, place)
+        plan = lookups.plan_in_force(moment=moment, user_id=user_id, token_id=token_id)
+    rule = lookups.winning_rule(plan, place)
     source: Pricing = rule or plan
     vat = _LazyVat(place.location, moment)
     cpo = None
     if source.method == PricingMethod.OWN_TARIFF:
         tariff = _own_tariff(source, vat)
     else:
-        cpo = cpo_tariff_choose(_cpo_candidates(place, moment, referenced), moment)
+        cpo = cpo_tariff_choose(lookups.cpo_candidates(place, moment, referenced), moment)
         cpo = cpo or carried_choose(carried, referenced, moment)
         if cpo is None:
             raise NoCpoTariffError(_no_tariff_message(place))

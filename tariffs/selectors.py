@@ -2,6 +2,7 @@
 driver price plans and subscriptions, and of VAT rates. The pricing entry points (what a driver
 pays) are in `tariffs.pricing_service`."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -109,6 +110,48 @@ def plan_in_force_for(
     if plan is None:
         raise NoDefaultPlanError("No default price plan: mark one as the default in the admin.")
     return plan
+
+
+class PlansInForce:
+    """The plans in force of many tokens' drivers, read at once (`plans_in_force_for_tokens`):
+    `at(token_id=, moment=)` answers as `plan_in_force_for(token_id=, moment=)` would."""
+
+    def __init__(self, default: PricePlan | None, subscriptions: dict[int, list]) -> None:
+        self.default = default
+        self.subscriptions = subscriptions
+
+    def __contains__(self, token_id: object) -> bool:
+        return token_id in self.subscriptions
+
+    def at(self, *, token_id: int, moment: datetime) -> PricePlan:
+        in_force = [
+            subscription.plan
+            for subscription in self.subscriptions[token_id]
+            if subscription.valid_from <= moment
+            and (subscription.valid_until is None or subscription.valid_until > moment)
+        ]
+        candidates = [plan for plan in in_force if not plan.is_default] or [
+            *([self.default] if self.default else []),
+            *in_force,
+        ]
+        if not candidates:
+            raise NoDefaultPlanError("No default price plan: mark one as the default in the admin.")
+        return candidates[0]
+
+
+def plans_in_force_for_tokens(*, token_ids: Sequence[int]) -> PlansInForce:
+    """The subscriptions of the drivers of these tokens and the default plan: two queries for
+    any number of tokens (a rating batch), then `at()` per token and moment."""
+    subscriptions: dict[int, list] = {token_id: [] for token_id in token_ids}
+    rows = (
+        PlanSubscription.objects.filter(user__tokens__in=list(subscriptions))
+        .select_related("plan")
+        .annotate(token_id=F("user__tokens__id"))
+        .order_by("plan_id")
+    )
+    for subscription in rows:
+        subscriptions[subscription.token_id].append(subscription)
+    return PlansInForce(PricePlan.objects.filter(is_default=True).first(), subscriptions)
 
 
 def subscription_in_force_get(

@@ -3,11 +3,14 @@ layer, followed to paid (receipt with the PDF) or open (the driver pays on the w
 
 Numbers: `document_number_next` increments the series' counter row inside the caller's
 transaction; the row stays locked until that transaction commits, so concurrent issuers queue
-and a rolled-back issue gives its number back: no gap, no duplicate.
+and a rolled-back issue gives its number back: no gap, no duplicate. Invoices are drafted first
+(no database) and numbered last (`invoices_save`), just before their rows are written and the
+transaction commits, so the counter row is locked as briefly as possible.
 """
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -44,18 +47,27 @@ INVOICE_PURPOSE = "invoice"
 def document_number_next(*, series: str) -> int:
     """The next number of `series`; call inside the transaction that saves the document (the
     counter row stays locked until it commits)."""
+    return document_numbers_next(series=series, count=1)[0]
+
+
+def document_numbers_next(*, series: str, count: int) -> range:
+    """The next `count` numbers of `series`, consecutive, in one step (a batch of documents);
+    call inside the transaction that saves them (the counter row stays locked until it
+    commits)."""
+    if count < 1:
+        raise ValueError("Allocate at least one document number.")
     if not connection.in_atomic_block:
         raise RuntimeError("Allocate document numbers inside the issuing transaction.")
     with connection.cursor() as cursor:
         for _ in range(2):
             cursor.execute(
-                f"UPDATE {DocumentCounter._meta.db_table} SET last_number = last_number + 1 "  # noqa: S608
+                f"UPDATE {DocumentCounter._meta.db_table} SET last_number = last_number + %s "  # noqa: S608
                 "WHERE series = %s RETURNING last_number",
-                [series],
+                [count, series],
             )
             row = cursor.fetchone()
             if row is not None:
-                return row[0]
+                return range(row[0] - count + 1, row[0] + 1)
             DocumentCounter.objects.bulk_create(
                 [DocumentCounter(series=series)], ignore_conflicts=True
             )
@@ -102,15 +114,34 @@ def buyer_snapshot(*, user) -> Buyer:
     return Buyer(profile.full_name, user.email, address, str(profile.country or ""), language)
 
 
+@dataclass(frozen=True)
+class InvoiceDraft:
+    """An invoice ready to issue but not yet numbered nor saved (`invoices_save` does both)."""
+
+    invoice: Invoice
+    lines: list[LineData]
+
+
 def invoice_issue(
     *, cdr: CDR, user, breakdown: PriceBreakdown, moment=None, plan_name: str = ""
 ) -> Invoice:
     """Issue the invoice of a rated CDR (inside the rating transaction, the CDR row locked):
     lines and totals from the exact breakdown (rounded once per line, VAT per line), a number
     from the year's and currency's series, the seller from settings, the buyer as now."""
+    draft = invoice_draft(
+        cdr=cdr, user=user, breakdown=breakdown, moment=moment, plan_name=plan_name
+    )
+    return invoices_save([draft])[0]
+
+
+def invoice_draft(
+    *, cdr: CDR, user, breakdown: PriceBreakdown, moment=None, plan_name: str = ""
+) -> InvoiceDraft:
+    """The invoice of a rated CDR, not yet numbered nor saved (no query when the CDR was
+    loaded with its location and the user with its profile): see `invoice_issue`."""
     lines, totals = invoice_lines(breakdown)
     location = cdr.location
-    return _invoice_new(
+    return _draft_new(
         user=user,
         currency=breakdown.currency,
         lines=lines,
@@ -130,17 +161,20 @@ def invoice_issue(
 
 def _invoice_new(*, user, currency: str, lines: list[LineData], totals: Totals, moment, **what):
     """Save a new invoice and its lines (inside the issuing transaction)."""
-    if not connection.in_atomic_block:
-        raise RuntimeError("Issue invoices inside a transaction.")
+    draft = _draft_new(
+        user=user, currency=currency, lines=lines, totals=totals, moment=moment, **what
+    )
+    return invoices_save([draft])[0]
+
+
+def _draft_new(
+    *, user, currency: str, lines: list[LineData], totals: Totals, moment, **what
+) -> InvoiceDraft:
     moment = moment or timezone.now()
     buyer = buyer_snapshot(user=user)
-    series = invoice_series(currency=currency, moment=moment)
-    sequence = document_number_next(series=series)
     due, waived = _amount_due(totals, currency)
     invoice = Invoice(
-        number=f"{series}-{sequence:06d}",
-        series=series,
-        sequence=sequence,
+        series=invoice_series(currency=currency, moment=moment),
         user=user,
         issued_at=moment,
         currency=currency,
@@ -161,11 +195,36 @@ def _invoice_new(*, user, currency: str, lines: list[LineData], totals: Totals, 
         paid_at=None if due else moment,
         **what,
     )
-    invoice.save(force_insert=True)
+    return InvoiceDraft(invoice, lines)
+
+
+def invoices_save(drafts: Sequence[InvoiceDraft]) -> list[Invoice]:
+    """Number the drafts (gap-free, in their order within each series, one counter step per
+    series) and save them with their lines: call last in the issuing transaction, so the
+    counter rows stay locked only for these inserts and the commit. Queries: one per series,
+    then one insert of the invoices and one of their lines. Series are locked in name order,
+    so two batches meeting the same series never wait for each other in a cycle."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("Issue invoices inside a transaction.")
+    by_series: dict[str, list[Invoice]] = {}
+    for draft in drafts:
+        by_series.setdefault(draft.invoice.series, []).append(draft.invoice)
+    for series in sorted(by_series):
+        invoices = by_series[series]
+        numbers = document_numbers_next(series=series, count=len(invoices))
+        for invoice, sequence in zip(invoices, numbers, strict=True):
+            invoice.sequence = sequence
+            invoice.number = f"{series}-{sequence:06d}"
+    invoices = [draft.invoice for draft in drafts]
+    Invoice.objects.bulk_create(invoices)
     InvoiceLine.objects.bulk_create(
-        [_line_row(invoice, position, line) for position, line in enumerate(lines, 1)]
+        [
+            _line_row(draft.invoice, position, line)
+            for draft in drafts
+            for position, line in enumerate(draft.lines, 1)
+        ]
     )
-    return invoice
+    return invoices
 
 
 def _line_row(invoice: Invoice, position: int, line: LineData) -> InvoiceLine:

@@ -4,23 +4,26 @@ locked while it is rated, its rating_status says when it is done, and Invoice.cd
 """
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from billing.models import CdrRating, Invoice
+from billing.models import CdrRating
 from billing.pricing import PriceUnavailable, cdr_prices
-from billing.services.invoices import invoice_issue
+from billing.services.invoices import InvoiceDraft, invoice_draft, invoices_save
 from roaming.models import CDR
 from tariffs.pricing import PriceBreakdown, PricingError
+from tariffs.pricing_service import PricingLookups
 
 logger = logging.getLogger(__name__)
 Rating = CDR.RatingStatus
 Reason = CdrRating.Reason
 DONE = (Rating.RATED, Rating.NOT_BILLABLE)
+BATCH_SIZE = 200  # CDRs rated in one transaction by cdrs_rate
 
 
 class ReviewNeeded(Exception):
@@ -54,22 +57,108 @@ def cdr_rate(*, cdr_id: int, approved: bool = False) -> CdrRating:
             user = _driver_of(cdr)
             if not approved:
                 _values_check(cdr)
-            invoice = _rate(cdr, rating, user, approved=approved)
+            draft = _rate(cdr, rating, user, approved=approved)
         except ReviewNeeded as review:
             rating.review_reason, rating.review_message = review.reason, review.message[:500]
             rating.save()
             _status_set(cdr, Rating.NEEDS_REVIEW)
             logger.info("CDR %s needs review: %s", cdr, review.message)
             return rating
+        rating.save()
         _status_set(cdr, Rating.RATED)
+        invoice = invoices_save([draft])[0]  # numbered last: the counter is locked until commit
         invoice_id = str(invoice.pk)
         transaction.on_commit(lambda: _charge_later(invoice_id), robust=True)
         return rating
 
 
-def _rate(cdr: CDR, rating: CdrRating, user, *, approved: bool) -> Invoice:
+def cdrs_rate(*, cdr_ids: Sequence[int]) -> int:
+    """Rate a batch of CDRs (the sweeper, imports, a backlog): the pending ones in one
+    transaction, their lookups read once (pricing_service.PricingLookups), their ratings,
+    statuses, invoices and lines written in bulk, numbered last; how many were rated or queued
+    for review here. Same outcome per CDR as `cdr_rate`, which rates the rest one by one: the
+    CDRs another worker holds (skipped, not waited for, in the batch), the ones not pending,
+    and all of them when the batch fails on something other than the database (that CDR's
+    error is raised after the others were rated)."""
+    ids = sorted(set(cdr_ids))
+    handled: set[int] = set()
+    for start in range(0, len(ids), BATCH_SIZE):  # bounded transactions (the sweeper sends 1000)
+        chunk = ids[start : start + BATCH_SIZE]
+        try:
+            handled |= _batch_rate(chunk)
+        except (OperationalError, InterfaceError):
+            raise  # the task retries: this chunk wrote nothing, the ones before are done
+        except Exception:
+            logger.exception(
+                "Rating the CDRs %s..%s together failed; rating one by one", chunk[0], chunk[-1]
+            )
+    rest = [cdr_id for cdr_id in ids if cdr_id not in handled]
+    if rest:  # what cdr_rate would act on (or wait for, when another worker holds it)
+        rest = list(
+            CDR.objects.filter(pk__in=rest)
+            .exclude(rating_status__in=(*DONE, Rating.NEEDS_REVIEW))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    first_error = None
+    for cdr_id in rest:
+        try:
+            cdr_rate(cdr_id=cdr_id)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as error:
+            first_error = first_error or error
+            logger.exception("Rating CDR %s failed", cdr_id)
+    if first_error is not None:
+        raise first_error
+    return len(handled)
+
+
+def _batch_rate(ids: list[int]) -> set[int]:
+    with transaction.atomic():
+        cdrs = list(
+            CDR.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("location", "session", "token__user__profile")
+            .filter(pk__in=ids, rating_status=Rating.PENDING)
+            .order_by("pk")
+        )
+        if not cdrs:
+            return set()
+        lookups = PricingLookups()
+        lookups.plans_prime(token_ids=sorted({c.token_id for c in cdrs if c.token_id}))
+        ratings, drafts, statuses = [], [], {Rating.RATED: [], Rating.NEEDS_REVIEW: []}
+        for cdr in cdrs:
+            rating = CdrRating(cdr=cdr)
+            try:
+                user = _driver_of(cdr)
+                _values_check(cdr)
+                drafts.append(_rate(cdr, rating, user, approved=False, lookups=lookups))
+            except ReviewNeeded as review:
+                rating.review_reason, rating.review_message = review.reason, review.message[:500]
+                statuses[Rating.NEEDS_REVIEW].append(cdr.pk)
+                logger.info("CDR %s needs review: %s", cdr, review.message)
+            else:
+                statuses[Rating.RATED].append(cdr.pk)
+            ratings.append(rating)
+        CdrRating.objects.bulk_create(ratings)
+        now = timezone.now()
+        for status, pks in statuses.items():
+            if pks:
+                CDR.objects.filter(pk__in=pks).update(rating_status=status, updated_at=now)
+        invoices = invoices_save(drafts) if drafts else []  # numbered last, just before commit
+        invoice_ids = [str(invoice.pk) for invoice in invoices]
+        if invoice_ids:
+            transaction.on_commit(lambda: _charge_many_later(invoice_ids), robust=True)
+        return {cdr.pk for cdr in cdrs}
+
+
+def _rate(
+    cdr: CDR, rating: CdrRating, user, *, approved: bool, lookups: PricingLookups | None = None
+) -> InvoiceDraft:
+    """The CDR priced, reconciled and its invoice drafted (numbered and saved by the caller,
+    last); `rating` filled in, not saved. ReviewNeeded when it cannot be charged."""
     try:
-        driver, cpo = cdr_prices(cdr=cdr)
+        driver, cpo = cdr_prices(cdr=cdr, lookups=lookups)
     except PriceUnavailable as error:
         reason = Reason.UNKNOWN_TARIFF if error.unknown_tariff else Reason.CANNOT_PRICE
         raise ReviewNeeded(reason, str(error)) from error
@@ -82,13 +171,12 @@ def _rate(cdr: CDR, rating: CdrRating, user, *, approved: bool) -> Invoice:
             f"The CDR is in {cdr.currency}, the driver's price in {driver.breakdown.currency}.",
         )
     _reconcile(rating, cdr, cpo)
-    invoice = invoice_issue(
+    draft = invoice_draft(
         cdr=cdr, user=user, breakdown=driver.breakdown, plan_name=driver.plan_name
     )
-    rating.driver_total_incl_vat = invoice.total_incl_vat
+    rating.driver_total_incl_vat = draft.invoice.total_incl_vat
     rating.notes = list(driver.breakdown.notes)[:20]
-    rating.save()
-    return invoice
+    return draft
 
 
 def _reconcile(rating: CdrRating, cdr: CDR, cpo: PriceBreakdown) -> None:
@@ -169,6 +257,22 @@ def _charge_later(invoice_id: str) -> None:
     # holds up rating.
     queue = settings.BILLING_CHARGE_QUEUE or None
     invoice_charge_task.apply_async(args=[invoice_id], queue=queue)
+
+
+def _charge_many_later(invoice_ids: list[str]) -> None:
+    from billing.tasks import invoices_charge_enqueue_task
+
+    # One message for the batch: the charge queue's worker sends each invoice its own charge
+    # task (invoices_charge_enqueue), so a batch is charged exactly as invoices rated alone.
+    queue = settings.BILLING_CHARGE_QUEUE or None
+    invoices_charge_enqueue_task.apply_async(args=[invoice_ids], queue=queue)
+
+
+def invoices_charge_enqueue(*, invoice_ids: Sequence[str]) -> int:
+    """Enqueue one charge task per invoice; how many."""
+    for invoice_id in invoice_ids:
+        _charge_later(invoice_id)
+    return len(invoice_ids)
 
 
 # --- the review queue ------------------------------------------------------------------------
