@@ -1,8 +1,9 @@
 """Billing listens to what other apps store and enqueues its tasks after their commit:
-a Session update (live cost, hold), a new CDR (rating), a START_SESSION the CPO accepted
-(hold), a payment changing state (its invoice follows). Receivers only enqueue, and never let
-a failure reach the OCPI request that stored the object: a broker that is down (or, with
-tasks run in-process, a failing task) is logged, and the invoicing sweeper picks the work up."""
+a Session update (live cost, hold), a new CDR or a pulled page of them (rating, a page as one
+batch), a START_SESSION the CPO accepted (hold), a payment changing state (its invoice
+follows). Receivers only enqueue, and never let a failure reach the OCPI request that stored
+the object: a broker that is down (or, with tasks run in-process, a failing task) is logged,
+and the invoicing sweeper picks the work up."""
 
 import logging
 
@@ -12,7 +13,7 @@ from django.dispatch import receiver
 
 from billing.models import Payment
 from roaming.models import Command, Session
-from roaming.signals import cdr_stored, session_stored
+from roaming.signals import cdr_stored, cdrs_stored, session_stored
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,13 @@ def cdr_stored_received(sender, cdr_id: int, **kwargs) -> None:
     from billing.tasks import cdr_rate_task
 
     _enqueue(cdr_rate_task, cdr_id)
+
+
+@receiver(cdrs_stored, dispatch_uid="billing.cdrs_stored")
+def cdrs_stored_received(sender, cdr_ids: list[int], **kwargs) -> None:
+    from billing.tasks import cdrs_rate_task
+
+    _enqueue(cdrs_rate_task, list(cdr_ids))
 
 
 @receiver(post_save, sender=Command, dispatch_uid="billing.command_saved")

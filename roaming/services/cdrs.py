@@ -16,10 +16,11 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def cdr_post(*, partner: Partner, data: dict[str, Any]) -> StoreResult[CDR]:
+def cdr_post(*, partner: Partner, data: dict[str, Any], announce: bool = True) -> StoreResult[CDR]:
     """Store a new CDR; a CDR already stored is left unchanged (`created` False).
 
     Safe under concurrent repeats: the unique key decides, the loser reads the winner's row.
+    `announce`: send `cdr_stored` after the commit (False when the caller announces a batch).
     """
     model = ocpi_validate(ocpi.CDR, data)
     partner_party_check(partner=partner, country_code=model.country_code, party_id=model.party_id)
@@ -36,7 +37,8 @@ def cdr_post(*, partner: Partner, data: dict[str, Any]) -> StoreResult[CDR]:
         if existing is None:
             raise
         return StoreResult(existing, created=False)
-    transaction.on_commit(lambda: cdr_stored.send(sender=CDR, cdr_id=cdr.pk))
+    if announce:
+        transaction.on_commit(lambda: cdr_stored.send(sender=CDR, cdr_id=cdr.pk))
     return StoreResult(cdr, created=True)
 
 

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from roaming.models import Partner, SyncRun
+from roaming.models import CDR, Partner, SyncRun
 from roaming.ocpi.client import Crawl, Page
 from roaming.ocpi.enums import InterfaceRole
 from roaming.ocpi.errors import OcpiError
@@ -32,9 +32,11 @@ from roaming.ocpi.http import OcpiRequestError
 from roaming.ocpi.types import format_datetime, parse_datetime
 from roaming.outbound import PartnerUnavailable, partner_client, partner_endpoint_url
 from roaming.services.cdrs import cdr_post
+from roaming.services.common import StoreResult
 from roaming.services.locations import BulkResult, location_bulk_put
 from roaming.services.partners import partner_sync_mark
 from roaming.services.sessions import session_put
+from roaming.signals import cdrs_stored
 from tariffs.services import tariff_put
 
 logger = logging.getLogger(__name__)
@@ -276,6 +278,23 @@ def _store_each(
     return store_page
 
 
+def _store_cdrs(partner: Partner, items: list[Any]) -> tuple[int, list[dict[str, str]]]:
+    """CDRs one by one (a bad one is skipped), the page's new ones announced together so that
+    billing rates them as one batch."""
+    new_ids: list[int] = []
+
+    def post(*, partner: Partner, data: Any) -> StoreResult[CDR]:
+        result = cdr_post(partner=partner, data=data, announce=False)
+        if result.created:
+            new_ids.append(result.obj.pk)
+        return result
+
+    stored, errors = _store_each(post, only_new=True)(partner, items)
+    if new_ids:
+        transaction.on_commit(lambda: cdrs_stored.send(sender=CDR, cdr_ids=new_ids))
+    return stored, errors
+
+
 def _store_locations(partner: Partner, items: list[Any]) -> tuple[int, list[dict[str, str]]]:
     result: BulkResult = location_bulk_put(partner=partner, items=items)
     return result.stored, result.errors
@@ -285,5 +304,5 @@ STORE: dict[str, Callable[[Partner, list[Any]], tuple[int, list[dict[str, str]]]
     "locations": _store_locations,
     "tariffs": _store_each(tariff_put),
     "sessions": _store_each(session_put),
-    "cdrs": _store_each(cdr_post, only_new=True),
+    "cdrs": _store_cdrs,
 }

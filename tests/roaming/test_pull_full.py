@@ -8,6 +8,7 @@ from django.core.management.base import CommandError
 from roaming.models import CDR, EVSE, Connector, Location, Session, SyncRun
 from roaming.ocpi.types import parse_datetime
 from roaming.services.pulls import PullError, partner_pull, partner_pull_all
+from roaming.signals import cdr_stored, cdrs_stored
 from roaming.tasks import pull_partner
 from tariffs.models import Tariff
 
@@ -73,6 +74,32 @@ def test_a_second_pull_of_cdrs_stores_nothing_twice(registered, simulator):
     assert again.objects_received == 12
     assert again.objects_stored == 0
     assert CDR.objects.count() == 12
+
+
+def test_pulled_cdrs_are_rated_a_page_at_a_time(registered, simulator):
+    batches, singles = [], []
+
+    def batch(sender, cdr_ids, **kwargs):
+        batches.append(sorted(cdr_ids))
+
+    def single(sender, cdr_id, **kwargs):
+        singles.append(cdr_id)
+
+    cdrs_stored.connect(batch, dispatch_uid="test-batches")
+    cdr_stored.connect(single, dispatch_uid="test-singles")
+    try:
+        run = partner_pull(partner=registered, module="cdrs", limit=5)
+    finally:
+        cdrs_stored.disconnect(dispatch_uid="test-batches")
+        cdr_stored.disconnect(dispatch_uid="test-singles")
+
+    assert run.pages == 3
+    assert [len(ids) for ids in batches] == [5, 5, 2]
+    pulled = sorted(CDR.objects.values_list("pk", flat=True))
+    assert sorted(pk for ids in batches for pk in ids) == pulled
+    assert singles == []
+    # billing rated each page as a batch: none is left waiting
+    assert not CDR.objects.filter(rating_status=CDR.RatingStatus.PENDING).exists()
 
 
 def test_objects_of_other_parties_and_broken_objects_are_skipped_and_logged(registered, simulator):
