@@ -5,11 +5,9 @@ into the OCPI request or the rating that stored the object."""
 
 import logging
 
-from django.db import transaction
-from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from billing.models import Invoice
+from billing.signals import invoices_issued
 from roaming.signals import session_stored
 
 logger = logging.getLogger(__name__)
@@ -24,14 +22,11 @@ def session_stored_received(sender, session_id: int, created: bool, **kwargs) ->
         _enqueue(session_started_notify_task, session_id)
 
 
-@receiver(post_save, sender=Invoice, dispatch_uid="drivers.invoice_saved")
-def invoice_saved(sender, instance: Invoice, created: bool, **kwargs) -> None:
-    if not created or instance.cdr_id is None:
-        return
-    from drivers.tasks import session_finished_notify_task
+@receiver(invoices_issued, dispatch_uid="drivers.invoices_issued")
+def invoices_issued_received(sender, invoice_ids: list[str], **kwargs) -> None:
+    from drivers.tasks import sessions_finished_notify_task
 
-    invoice_id = str(instance.pk)
-    transaction.on_commit(lambda: _enqueue(session_finished_notify_task, invoice_id), robust=True)
+    _enqueue(sessions_finished_notify_task, list(invoice_ids))  # one message for a batch
 
 
 def _enqueue(task, *args) -> None:

@@ -27,3 +27,12 @@ def session_finished_notify_task(invoice_id: str) -> bool:
     from drivers.notifications import session_finished_notify
 
     return session_finished_notify(invoice_id=invoice_id)
+
+
+@shared_task(name="drivers.sessions_finished_notify", **NOTIFY)
+def sessions_finished_notify_task(invoice_ids: list[str]) -> int:
+    """The invoices issued together (a rating batch): each driver told once (a retry of the
+    whole list sends only what was not sent: the Notification log's key)."""
+    from drivers.notifications import session_finished_notify
+
+    return sum(session_finished_notify(invoice_id=invoice_id) for invoice_id in invoice_ids)

@@ -32,6 +32,7 @@ from billing.models import (
 from billing.money import MoneyError, stripe_chargeable
 from billing.selectors import payment_get_for
 from billing.services.payments import payment_capture, payment_charge, payment_release
+from billing.signals import invoices_issued
 from drivers.selectors import driver_language_get
 from roaming.models import CDR
 from tariffs.pricing import PriceBreakdown
@@ -223,6 +224,10 @@ def invoices_save(drafts: Sequence[InvoiceDraft]) -> list[Invoice]:
             for draft in drafts
             for position, line in enumerate(draft.lines, 1)
         ]
+    )
+    issued = [str(invoice.pk) for invoice in invoices]
+    transaction.on_commit(
+        lambda: invoices_issued.send(sender=Invoice, invoice_ids=issued), robust=True
     )
     return invoices
 

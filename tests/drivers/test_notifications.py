@@ -12,10 +12,12 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 
 from billing.models import Invoice, Payment
+from billing.services.rating import cdrs_rate
 from billing.tasks import payment_failure_notify_task
 from drivers.models import Notification
 from drivers.notifications import notification_send
 from drivers.tasks import session_finished_notify_task, session_started_notify_task
+from roaming.services.cdrs import cdr_post
 from roaming.services.sessions import session_put
 from tests.billing.conftest import DECLINED_WHEN_CHARGED, VISA, save_card
 from tests.billing.invoicing import (
@@ -101,6 +103,28 @@ def test_a_charge_sends_started_then_finished_with_the_cost_once_each(
         f"session_started:{session.pk}",
         f"session_finished:{session.pk}",
     }
+
+
+def test_charges_rated_in_one_batch_each_send_finished_once(
+    partner, driver, settings, django_capture_on_commit_callbacks
+):
+    save_card(driver, settings, number=VISA)
+    token = our_token(user=driver)
+    cdrs = [
+        cdr_post(partner=partner, data=cdr_data(token, ocpi_id=f"B{n}"), announce=False).obj
+        for n in range(3)
+    ]
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cdrs_rate(cdr_ids=[cdr.pk for cdr in cdrs])
+    with django_capture_on_commit_callbacks(execute=True):
+        cdrs_rate(cdr_ids=[cdr.pk for cdr in cdrs])  # a redelivered batch issues nothing
+
+    finished = sent("Your charge is finished")
+    assert len(finished) == 3
+    numbers = {invoice.number for invoice in Invoice.objects.filter(cdr__in=cdrs)}
+    assert {next(n for n in numbers if n in html_of(message)) for message in finished} == numbers
 
 
 def test_a_declined_charge_sends_payment_needed_once_with_the_pay_link(
