@@ -2,6 +2,7 @@
 second run registers again with the restarted simulator without duplicating anything."""
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from tests import processes
 from tests.processes import ROOT, free_port, stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
+DONE = re.compile(r"demo CPO .*; pulled |demo CPO not connected")
 
 
 def serve_until_connected(tmp_path, run: int) -> str:
@@ -34,7 +36,8 @@ def serve_until_connected(tmp_path, run: int) -> str:
         )  # fmt: skip
         try:
             deadline = time.monotonic() + 180  # a busy CI machine starts slowly
-            while "demo CPO" not in log.read_text() and time.monotonic() < deadline:
+            # The command's last word on the demo CPO (log lines name it earlier, mid-pull).
+            while not DONE.search(log.read_text()) and time.monotonic() < deadline:
                 assert process.poll() is None, log.read_text()
                 time.sleep(0.3)
         finally:
