@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
+import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.utils import timezone
 from psycopg import sql
@@ -216,9 +217,27 @@ def _preparer(field: models.Field, database) -> Callable[[Any], Any]:
 def _text_preparer(field: models.Field, database) -> Callable[[Any], Any]:
     """As `_preparer`, JSON written as its text (COPY's text format takes jsonb as text)."""
     if isinstance(field, models.JSONField):
-        encoder = field.encoder() if field.encoder else _JSON
-        return lambda value: None if value is None else encoder.encode(value)
+        if field.encoder:
+            encoder = field.encoder()
+            return lambda value: None if value is None else encoder.encode(value)
+        return _json_text
     return lambda value: field.get_db_prep_save(value, database)
 
 
 _JSON = json.JSONEncoder()
+
+
+def _json_text(value: Any) -> str | None:
+    """A JSON column's text as json.dumps writes it for save(), made by orjson (about eight
+    times faster on pull pages). json.dumps writes it when orjson cannot (integers beyond 64
+    bits, lone surrogates) and when orjson's text holds a null: orjson writes NaN and
+    infinities as null, json.dumps as tokens PostgreSQL refuses, as save() would."""
+    if value is None:
+        return None
+    try:
+        text = orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return _JSON.encode(value)
+    if b"null" in text:
+        return _JSON.encode(value)
+    return text.decode()
