@@ -15,6 +15,7 @@ auto_now/auto_now_add timestamps and the fields' defaults are filled in as save(
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
@@ -189,6 +190,11 @@ def _values_copy(
     )
     database = connections[DEFAULT_DB_ALIAS]
     pick = itemgetter(*(field.attname for field in fields))
+    # The batch's timestamps (auto_now...) as text once: psycopg formats datetimes slowly.
+    defaults = {
+        name: value.isoformat() if isinstance(value, datetime) else value
+        for name, value in defaults.items()
+    }
     converted = [
         (index, _text_preparer(field, database))
         for index, field in enumerate(fields)

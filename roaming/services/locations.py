@@ -9,7 +9,7 @@ A PATCH is merged into the stored object and the result validated as a whole.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import models, transaction
 from django.db.models.functions import Upper
@@ -473,8 +473,7 @@ def location_bulk_put(*, partner: Partner, items: list[Any]) -> BulkResult:
     )
 
 
-@dataclass(frozen=True)
-class _Stored:
+class _Stored(NamedTuple):
     """What the bulk path needs of a stored row: its key, and what tells a change."""
 
     pk: int
@@ -482,8 +481,7 @@ class _Stored:
     raw: Any
 
 
-@dataclass(frozen=True)
-class _Write:
+class _Write(NamedTuple):
     """A row being written (`values`, with its `id` once stored) and its incoming children."""
 
     values: dict[str, Any]
