@@ -7,8 +7,8 @@ taken from the table's sequence beforehand (children need them), changed rows in
 temporary table and then one UPDATE ... FROM. Other databases use bulk_create/bulk_update.
 Run inside the caller's transaction.
 
-Rows come as model instances (`rows_insert`, `rows_update`: values go through the fields' own
-preparation, pre_save and get_db_prep_save, as in save()) or, cheaper for large pages, as
+New rows come as model instances (`rows_insert`: values go through the fields' own
+preparation, pre_save and get_db_prep_save, as in save()) or, cheaper for pull pages, as
 dicts of column values by attname (`values_insert`, `values_update`: no model instances; the
 auto_now/auto_now_add timestamps and the fields' defaults are filled in as save() would).
 """
@@ -53,23 +53,6 @@ def rows_insert(model: type[models.Model], rows: Sequence[models.Model]) -> None
     for row in rows:
         row._state.adding = False
         row._state.db = connection.alias
-
-
-def rows_update(
-    model: type[models.Model], rows: Sequence[models.Model], field_names: Sequence[str]
-) -> None:
-    """Write these fields of stored instances (in one UPDATE on PostgreSQL)."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_update(rows, field_names)
-        return
-    meta = model._meta
-    fields = [meta.pk, *(meta.get_field(name) for name in field_names)]
-    with connection.cursor() as cursor:
-        _temporary_table(cursor, meta, fields)
-        _copy(cursor, "bulk_rows", fields, rows, adding=False)
-        _update_from_temporary(cursor, meta, fields)
 
 
 def values_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
