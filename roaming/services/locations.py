@@ -9,13 +9,12 @@ A PATCH is merged into the stored object and the result validated as a whole.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import models, transaction
 from django.db.models.functions import Upper
-from django.utils import timezone
 
-from roaming.bulk import rows_insert, rows_update
+from roaming.bulk import values_insert, values_update
 from roaming.models import EVSE, Connector, Location, Partner
 from roaming.ocpi import locations as ocpi
 from roaming.ocpi.enums import StatusCode
@@ -275,25 +274,33 @@ def _location_save(
 def _location_fill(
     location: Location, partner: Partner, model: ocpi.Location, raw: dict[str, Any]
 ) -> None:
-    """The one mapping of an OCPI Location onto our row (per-object and bulk writes)."""
     location.partner = partner
-    location.publish = model.publish
-    location.name = model.name or ""
-    location.address = model.address
-    location.city = model.city
-    location.postal_code = model.postal_code or ""
-    location.state = model.state or ""
-    location.country = model.country.upper()
-    location.latitude = Decimal(model.coordinates.latitude)
-    location.longitude = Decimal(model.coordinates.longitude)
-    location.time_zone = model.time_zone
-    location.operator_name = model.operator.name if model.operator else ""
-    location.parking_type = model.parking_type or ""
-    location.facilities = [str(facility) for facility in model.facilities]
-    location.opening_times = model.opening_times.to_json() if model.opening_times else None
-    location.charging_when_closed = model.charging_when_closed
-    location.raw = raw
-    location.last_updated = model.last_updated
+    for name, value in _location_values(model, raw).items():
+        setattr(location, name, value)
+
+
+def _location_values(model: ocpi.Location, raw: dict[str, Any]) -> dict[str, Any]:
+    """The one mapping of an OCPI Location onto our row (per-object and bulk writes), by
+    attname; the partner and the key are the caller's."""
+    return {
+        "publish": model.publish,
+        "name": model.name or "",
+        "address": model.address,
+        "city": model.city,
+        "postal_code": model.postal_code or "",
+        "state": model.state or "",
+        "country": model.country.upper(),
+        "latitude": Decimal(model.coordinates.latitude),
+        "longitude": Decimal(model.coordinates.longitude),
+        "time_zone": model.time_zone,
+        "operator_name": model.operator.name if model.operator else "",
+        "parking_type": model.parking_type or "",
+        "facilities": [str(facility) for facility in model.facilities],
+        "opening_times": model.opening_times.to_json() if model.opening_times else None,
+        "charging_when_closed": model.charging_when_closed,
+        "raw": raw,
+        "last_updated": model.last_updated,
+    }
 
 
 def _evse_save(
@@ -324,17 +331,25 @@ def _evse_save(
 
 
 def _evse_fill(evse: EVSE, model: ocpi.EVSE, data: dict[str, Any]) -> None:
-    """The one mapping of an OCPI EVSE (without its Connectors) onto our row."""
-    evse.evse_id = model.evse_id or ""
-    evse.status = model.status
-    evse.capabilities = [str(capability) for capability in model.capabilities]
-    evse.floor_level = model.floor_level or ""
-    evse.physical_reference = model.physical_reference or ""
-    evse.latitude = Decimal(model.coordinates.latitude) if model.coordinates else None
-    evse.longitude = Decimal(model.coordinates.longitude) if model.coordinates else None
-    evse.parking_restrictions = [str(item) for item in model.parking_restrictions]
-    evse.raw = without(data, "connectors")
-    evse.last_updated = model.last_updated
+    for name, value in _evse_values(model, data).items():
+        setattr(evse, name, value)
+
+
+def _evse_values(model: ocpi.EVSE, data: dict[str, Any]) -> dict[str, Any]:
+    """The one mapping of an OCPI EVSE (without its Connectors) onto our row, by attname."""
+    coordinates = model.coordinates
+    return {
+        "evse_id": model.evse_id or "",
+        "status": model.status,
+        "capabilities": [str(capability) for capability in model.capabilities],
+        "floor_level": model.floor_level or "",
+        "physical_reference": model.physical_reference or "",
+        "latitude": Decimal(coordinates.latitude) if coordinates else None,
+        "longitude": Decimal(coordinates.longitude) if coordinates else None,
+        "parking_restrictions": [str(item) for item in model.parking_restrictions],
+        "raw": without(data, "connectors"),
+        "last_updated": model.last_updated,
+    }
 
 
 def _connector_save(
@@ -348,17 +363,24 @@ def _connector_save(
 
 
 def _connector_fill(connector: Connector, model: ocpi.Connector, data: dict[str, Any]) -> None:
-    """The one mapping of an OCPI Connector onto our row."""
-    connector.standard = model.standard
-    connector.format = model.format
-    connector.power_type = model.power_type
-    connector.max_voltage = model.max_voltage
-    connector.max_amperage = model.max_amperage
-    connector.max_electric_power = model.max_electric_power
-    connector.tariff_ids = list(model.tariff_ids)
-    connector.terms_and_conditions = model.terms_and_conditions or ""
-    connector.raw = data
-    connector.last_updated = model.last_updated
+    for name, value in _connector_values(model, data).items():
+        setattr(connector, name, value)
+
+
+def _connector_values(model: ocpi.Connector, data: dict[str, Any]) -> dict[str, Any]:
+    """The one mapping of an OCPI Connector onto our row, by attname."""
+    return {
+        "standard": model.standard,
+        "format": model.format,
+        "power_type": model.power_type,
+        "max_voltage": model.max_voltage,
+        "max_amperage": model.max_amperage,
+        "max_electric_power": model.max_electric_power,
+        "tariff_ids": list(model.tariff_ids),
+        "terms_and_conditions": model.terms_and_conditions or "",
+        "raw": data,
+        "last_updated": model.last_updated,
+    }
 
 
 # Bulk: a page of a pull (hundreds of Locations) in a few queries, same rules as location_put.
@@ -395,7 +417,7 @@ def location_bulk_put(*, partner: Partner, items: list[Any]) -> BulkResult:
     must belong to the partner (else it is skipped with an error); a Location older than the
     stored one is ignored; an EVSE or Connector is written when not older than the stored one
     and never deleted. Rows are locked like the per-object path, so pushes arriving meanwhile
-    are serialised with the page."""
+    are serialised with the page. Rows are written as dicts of values (no model instances)."""
     parties = partner_parties(partner=partner)
     incoming: dict[tuple[str, str, str], tuple[ocpi.Location, dict[str, Any]]] = {}
     errors = []
@@ -416,42 +438,59 @@ def location_bulk_put(*, partner: Partner, items: list[Any]) -> BulkResult:
         if key not in incoming or model.last_updated >= incoming[key][0].last_updated:
             incoming[key] = (model, data)
     stored_rows = _locations_for_update(incoming)
-    stale = unchanged = 0
-    writes = []
+    stale = 0
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    writes: list[_Write] = []
     for key, (model, data) in incoming.items():
-        location = stored_rows.get(key)
-        if location is not None and model.last_updated < location.last_updated:
+        stored = stored_rows.get(key)
+        if stored is not None and model.last_updated < stored.last_updated:
             stale += 1
             continue
-        if location is None:
-            location = Location(country_code=key[0], party_id=key[1], ocpi_id=model.id)
-        writes.append((location, model, data))
-    changed = _bulk_write(
-        Location,
-        [(row, lambda r, m=m, d=d: _location_fill(r, partner, m, without(d, "evses")))
-         for row, m, d in writes],
-        LOCATION_FIELDS,
+        row = _location_values(model, without(data, "evses"))
+        row["partner_id"] = partner.pk
+        if stored is None:
+            row.update(country_code=key[0], party_id=key[1], ocpi_id=model.id)
+            new.append(row)
+        else:
+            row["id"] = stored.pk
+            if (stored.raw, stored.last_updated) != (row["raw"], row["last_updated"]):
+                changed.append(row)
+        writes.append(_Write(row, stored is not None, model.evses, data.get("evses") or []))
+    values_insert(Location, new)
+    values_update(Location, changed, LOCATION_FIELDS)
+    evse_writes = _children_write(
+        EVSE, writes, "location_id", ("uid", "uid"), _evse_values, EVSE_FIELDS,
+        children_of=lambda model, data: (model.connectors, data["connectors"]),
     )  # fmt: skip
-    evse_writes = _children(
-        EVSE, writes, "location", lambda m: m.evses, lambda d: d.get("evses") or [], "uid"
-    )
-    _bulk_write(
-        EVSE, [(row, lambda r, m=m, d=d: _evse_fill(r, m, d)) for row, m, d in evse_writes],
-        EVSE_FIELDS,
-    )  # fmt: skip
-    connector_writes = _children(
-        Connector, evse_writes, "evse", lambda m: m.connectors, lambda d: d["connectors"], "id"
-    )
-    _bulk_write(
-        Connector,
-        [(row, lambda r, m=m, d=d: _connector_fill(r, m, d)) for row, m, d in connector_writes],
+    _children_write(
+        Connector, evse_writes, "evse_id", ("ocpi_id", "id"), _connector_values,
         CONNECTOR_FIELDS,
+    )  # fmt: skip
+    stored_count = len(new) + len(changed)
+    return BulkResult(
+        stored=stored_count, unchanged=len(writes) - stored_count, stale=stale, errors=errors
     )
-    unchanged = len(writes) - changed
-    return BulkResult(stored=changed, unchanged=unchanged, stale=stale, errors=errors)
 
 
-def _locations_for_update(keys: Iterable[tuple[str, str, str]]) -> dict[tuple, Location]:
+class _Stored(NamedTuple):
+    """What the bulk path needs of a stored row: its key, and what tells a change."""
+
+    pk: int
+    last_updated: Any
+    raw: Any
+
+
+class _Write(NamedTuple):
+    """A row being written (`values`, with its `id` once stored) and its incoming children."""
+
+    values: dict[str, Any]
+    stored: bool
+    children: list[Any]
+    children_data: list[Any]
+
+
+def _locations_for_update(keys: Iterable[tuple[str, str, str]]) -> dict[tuple, _Stored]:
     """The stored Locations for these keys, locked (in pk order: no deadlocks)."""
     by_party: dict[tuple[str, str], list[str]] = {}
     for country_code, party_id, location_id in keys:
@@ -463,59 +502,57 @@ def _locations_for_update(keys: Iterable[tuple[str, str, str]]) -> dict[tuple, L
             .annotate(key=Upper("ocpi_id"))
             .filter(country_code=country_code, party_id=party_id, key__in=ids)
             .order_by("pk")
+            .values_list("pk", "key", "last_updated", "raw")
         )
-        for row in rows:
-            found[(country_code, party_id, row.key)] = row
+        for pk, key, last_updated, raw in rows:
+            found[(country_code, party_id, key)] = _Stored(pk, last_updated, raw)
     return found
 
 
-def _children(
+def _children_write(
     model: type[models.Model],
-    parents: list[tuple[models.Model, Any, dict[str, Any]]],
+    parents: list[_Write],
     parent_field: str,
-    models_of: Callable[[Any], list[Any]],
-    data_of: Callable[[dict[str, Any]], list[Any]],
-    key_field: str,
-) -> list[tuple[models.Model, Any, dict[str, Any]]]:
-    """The child rows (EVSEs of Locations, Connectors of EVSEs) to write: new ones, and
-    stored ones the incoming object is not older than."""
-    id_field = "uid" if model is EVSE else "ocpi_id"
-    stored = {
-        (getattr(row, f"{parent_field}_id"), getattr(row, id_field).upper()): row
-        for row in model.objects.filter(**{f"{parent_field}__in": [p.pk for p, _, _ in parents]})
-    }
-    writes = []
-    for parent, parent_model, parent_data in parents:
-        for child_model, child_data in zip(
-            models_of(parent_model), data_of(parent_data), strict=True
-        ):
-            key = getattr(child_model, key_field)
-            row = stored.get((parent.pk, key.upper()))
-            if row is not None and child_model.last_updated < row.last_updated:
-                continue
-            if row is None:
-                row = model(**{f"{parent_field}_id": parent.pk, id_field: key})
-            writes.append((row, child_model, child_data))
-    return writes
-
-
-def _bulk_write(
-    model: type[models.Model],
-    rows: list[tuple[models.Model, Callable[[models.Model], None]]],
+    key: tuple[str, str],
+    values_of: Callable[[Any, dict[str, Any]], dict[str, Any]],
     fields: tuple[str, ...],
-) -> int:
-    """Fill each row; insert the new ones, update the stored ones that changed. Returns how
-    many were written."""
-    moment = timezone.now()
-    new, changed = [], []
-    for row, fill in rows:
-        before = None if row.pk is None else (row.raw, row.last_updated)
-        fill(row)
-        if before is None:
-            new.append(row)
-        elif before != (row.raw, row.last_updated):
-            row.updated_at = moment
-            changed.append(row)
-    rows_insert(model, new)
-    rows_update(model, changed, fields)
-    return len(new) + len(changed)
+    *,
+    children_of: Callable[[Any, dict[str, Any]], tuple[list[Any], list[Any]]] | None = None,
+) -> list[_Write]:
+    """Write the child rows (EVSEs of Locations, Connectors of EVSEs): new ones, and stored
+    ones the incoming object is not older than (updated when changed). `key` names the
+    child's id column and its OCPI field. Children of new parents are new: no lookup."""
+    column, ocpi_key = key
+    stored_parents = [parent.values["id"] for parent in parents if parent.stored]
+    stored = {
+        (parent_pk, child_key.upper()): _Stored(pk, last_updated, raw)
+        for pk, parent_pk, child_key, last_updated, raw in model.objects.filter(
+            **{f"{parent_field}__in": stored_parents}
+        ).values_list("pk", parent_field, column, "last_updated", "raw")
+    } if stored_parents else {}  # fmt: skip
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    writes: list[_Write] = []
+    for parent in parents:
+        parent_pk = parent.values["id"]
+        for child_model, child_data in zip(parent.children, parent.children_data, strict=True):
+            child_key = getattr(child_model, ocpi_key)
+            row_stored = stored.get((parent_pk, child_key.upper())) if stored else None
+            if row_stored is not None and child_model.last_updated < row_stored.last_updated:
+                continue
+            row = values_of(child_model, child_data)
+            if row_stored is None:
+                row[parent_field] = parent_pk
+                row[column] = child_key
+                new.append(row)
+            else:
+                row["id"] = row_stored.pk
+                if (row_stored.raw, row_stored.last_updated) != (row["raw"], row["last_updated"]):
+                    changed.append(row)
+            if children_of is not None:
+                writes.append(
+                    _Write(row, row_stored is not None, *children_of(child_model, child_data))
+                )
+    values_insert(model, new)
+    values_update(model, changed, fields)
+    return writes

@@ -194,6 +194,40 @@ def test_the_bulk_path_stores_exactly_what_the_receiver_stores(registered, simul
     assert _snapshot("LOC000003") == one_by_one
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"x_big_integer": 2**70},
+        {"x_nothing": None, "x_list": [None, 1.5, "ok"]},
+        {"x_float": 1e16, "x_tiny": 5e-324, "x_text": 'naïve \u2028 "quoted" \\ €'},
+    ],
+    ids=["integer-beyond-64-bits", "nulls", "floats-and-text"],
+)
+def test_the_bulk_path_stores_unknown_fields_as_the_receiver_does(registered, simulator, extra):
+    from roaming.ocpi.client import OcpiClient
+    from roaming.services.locations import location_bulk_put, location_put
+
+    with OcpiClient(token=registered.token_b, timeout=5) as client:
+        data = client.get(f"{simulator.ocpi}/locations/LOC000003", module="locations").data
+    evse = {**data["evses"][0], **extra}
+    evse["connectors"] = [{**evse["connectors"][0], **extra}, *evse["connectors"][1:]]
+    data = {**data, **extra, "evses": [evse, *data["evses"][1:]]}
+    location_put(partner=registered, data=data)
+    one_by_one = _snapshot("LOC000003")
+    Location.objects.all().delete()
+
+    result = location_bulk_put(partner=registered, items=[data])
+
+    assert result.stored == 1
+    assert _snapshot("LOC000003") == one_by_one
+    stored = Location.objects.get(ocpi_id="LOC000003")
+    connector = stored.evses.get(uid=evse["uid"]).connectors.get(
+        ocpi_id=evse["connectors"][0]["id"]
+    )
+    assert {key: stored.raw[key] for key in extra} == extra
+    assert {key: connector.raw[key] for key in extra} == extra
+
+
 @pytest.mark.worker
 def test_a_real_worker_runs_the_pull_task_by_id(registered, simulator, tmp_path):
     from tests.processes import celery_worker_running
