@@ -122,9 +122,7 @@ class LocationSearchForm(forms.Form):
     standard = forms.MultipleChoiceField(
         label=_("Connector"),
         required=False,
-        choices=[
-            (value, STANDARD_LABELS.get(value, value.replace("_", " "))) for value in STANDARDS
-        ],
+        choices=[(value, STANDARD_LABELS[value]) for value in STANDARDS],
         widget=forms.CheckboxSelectMultiple,
     )
     min_power_kw = forms.DecimalField(

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from billing.models import Invoice, Payment, PaymentMethod, SessionCost
 from tests.drivers.factories import DriverFactory
+from tests.roaming import factories as roaming_factories
 
 CENT = Decimal("0.01")
 
@@ -38,25 +39,15 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     amount = factory.Faker("pydecimal", left_digits=2, right_digits=2, positive=True)
 
 
-class LocationFactory(factory.django.DjangoModelFactory):
-    """A CPO's charging Location as stored (without EVSEs)."""
+class LocationFactory(roaming_factories.LocationFactory):
+    """A CPO's charging Location as stored (without EVSEs), in Utrecht."""
 
-    class Meta:
-        model = "roaming.Location"
-
-    partner = factory.SubFactory("tests.roaming.factories.PartnerFactory")
-    country_code = "NL"
-    party_id = "CPO"
     ocpi_id = factory.Sequence(lambda n: f"LOC{n:05d}")
-    raw = factory.LazyFunction(dict)
-    last_updated = factory.LazyFunction(timezone.now)
     name = factory.Sequence(lambda n: f"Stationsplein {n}")
-    address = "Stationsplein 1"
     city = "Utrecht"
-    country = "NLD"
+    postal_code = ""
     latitude = Decimal("52.089000")
     longitude = Decimal("5.110000")
-    time_zone = "Europe/Amsterdam"
 
 
 class SessionFactory(factory.django.DjangoModelFactory):

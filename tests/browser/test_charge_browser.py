@@ -5,15 +5,19 @@ session while its cost rises, stops, and sees the session finished and invoiced.
 each key page are saved as artefacts."""
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from roaming.models import EVSE
-from roaming.services.pulls import partner_pull
 from tests.billing.conftest import VISA, save_card
 from tests.browser.a11y import assert_accessible
+from tests.browser.charging import (
+    chargeable_connector,
+    cost_rising,
+    euros,
+    fast_network,
+    invoice_link_awaited,
+)
 from tests.roaming.cpo import (  # noqa: F401  (fixtures: the CPO simulator)
     emsp_live,
     registered,
@@ -27,28 +31,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def network(registered, simulator, settings, fake_stripe):
     settings.BILLING_HOLDS_ENABLED = False
-    simulator.configure(energy_speed=3000, session_tick=0.5)  # energy (and cost) rise in seconds
-    partner_pull(partner=registered, module="tariffs")
-    partner_pull(partner=registered, module="locations")
-    return registered
-
-
-def euros(text: str) -> float:
-    match = re.search(r"(\d+\.\d+) EUR", text)
-    return float(match.group(1)) if match else 0.0
+    return fast_network(registered, simulator)
 
 
 def test_a_driver_starts_watches_the_cost_rise_and_stops(
     network, driver_page: Page, driver, settings, screenshot
 ):
     save_card(driver, settings, number=VISA)
-    evse = (
-        EVSE.objects.filter(status="AVAILABLE", location__partner=network)
-        .exclude(connectors__tariff_ids=[])
-        .order_by("pk")
-        .first()
-    )
-    connector = evse.connectors.exclude(tariff_ids=[]).order_by("pk").first()
+    connector = chargeable_connector(network)
     page = driver_page
 
     page.goto(f"/charge/connectors/{connector.pk}/")
@@ -63,15 +53,7 @@ def test_a_driver_starts_watches_the_cost_rise_and_stops(
     screenshot("command-accepted")
 
     page.wait_for_url(re.compile(r"/account/sessions/\d+/$"))  # followed once it is reported
-    cost = page.locator("#session-cost")
-    expect(cost).to_contain_text("EUR", timeout=15_000)
-    first = euros(cost.inner_text())
-    page.wait_for_function(
-        "first => parseFloat((document.querySelector('#session-cost').innerText"
-        ".match(/(\\d+\\.\\d+) EUR/) || [0, 0])[1]) > first",
-        arg=first,
-        timeout=15_000,
-    )
+    first = cost_rising(page)
     assert_accessible(page)
     screenshot("session-live")
 
@@ -82,12 +64,7 @@ def test_a_driver_starts_watches_the_cost_rise_and_stops(
     page.get_by_role("link", name="Back to your session").click()
     expect(page.locator("#session-status")).to_contain_text("Completed", timeout=15_000)
     expect(page.get_by_role("button", name="Stop charging")).to_have_count(0)
-    invoice_link = page.locator('#session-live a[href*="/account/invoices/"]')
-    deadline = time.monotonic() + 30
-    while not invoice_link.count():  # the CDR comes, is rated and invoiced: reload to see it
-        assert time.monotonic() < deadline, "no invoice for the session"
-        time.sleep(0.5)
-        page.reload()
+    invoice_link_awaited(page)
     expect(page.locator("#session-cost")).not_to_contain_text("–")
     assert euros(page.locator("#session-cost").inner_text()) > first
     screenshot("session-finished")

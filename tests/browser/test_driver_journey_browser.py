@@ -5,14 +5,18 @@ charger near a place, open it, see the price, start, watch the cost rise, stop, 
 invoice with its PDF. Screenshots of each key page are saved as artefacts."""
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from roaming.models import EVSE
-from roaming.services.pulls import partner_pull
 from tests.browser.a11y import assert_accessible
+from tests.browser.charging import (
+    chargeable_connector,
+    cost_rising,
+    euros,
+    fast_network,
+    invoice_link_awaited,
+)
 from tests.roaming.cpo import (  # noqa: F401  (fixtures: the CPO simulator)
     emsp_live,
     registered,
@@ -28,15 +32,7 @@ PASSWORD = "first-charge-2468"
 
 @pytest.fixture
 def network(registered, simulator, fake_stripe):
-    simulator.configure(energy_speed=3000, session_tick=0.5)  # energy (and cost) rise in seconds
-    partner_pull(partner=registered, module="tariffs")
-    partner_pull(partner=registered, module="locations")
-    return registered
-
-
-def euros(text: str) -> float:
-    match = re.search(r"(\d+\.\d+) EUR", text)
-    return float(match.group(1)) if match else 0.0
+    return fast_network(registered, simulator)
 
 
 def sign_up(page: Page, mailbox, screenshot) -> None:
@@ -73,14 +69,8 @@ def add_card(page: Page, screenshot) -> None:
 def test_a_new_driver_signs_up_adds_a_card_finds_a_charger_charges_and_sees_the_invoice(
     network, page: Page, mailbox, screenshot
 ):
-    evse = (
-        EVSE.objects.filter(status="AVAILABLE", location__partner=network)
-        .exclude(connectors__tariff_ids=[])
-        .order_by("pk")
-        .first()
-    )
-    connector = evse.connectors.exclude(tariff_ids=[]).order_by("pk").first()
-    location = evse.location
+    connector = chargeable_connector(network)
+    location = connector.evse.location
 
     sign_up(page, mailbox, screenshot)
     add_card(page, screenshot)
@@ -110,27 +100,14 @@ def test_a_new_driver_signs_up_adds_a_card_finds_a_charger_charges_and_sees_the_
     )
 
     page.wait_for_url(re.compile(r"/account/sessions/\d+/$"))
-    cost = page.locator("#session-cost")
-    expect(cost).to_contain_text("EUR", timeout=15_000)
-    first = euros(cost.inner_text())
-    page.wait_for_function(
-        "first => parseFloat((document.querySelector('#session-cost').innerText"
-        ".match(/(\\d+\\.\\d+) EUR/) || [0, 0])[1]) > first",
-        arg=first,
-        timeout=15_000,
-    )
+    first = cost_rising(page)
     screenshot("session-live")
 
     page.get_by_role("button", name="Stop charging").click()
     expect(page.locator("#command-outcome")).to_contain_text("Charging has stopped")
     page.get_by_role("link", name="Back to your session").click()
     expect(page.locator("#session-status")).to_contain_text("Completed", timeout=15_000)
-    invoice_link = page.locator('#session-live a[href*="/account/invoices/"]')
-    deadline = time.monotonic() + 30
-    while not invoice_link.count():  # the CDR comes, is rated and invoiced: reload to see it
-        assert time.monotonic() < deadline, "no invoice for the session"
-        time.sleep(0.5)
-        page.reload()
+    invoice_link = invoice_link_awaited(page)
     total = euros(page.locator("#session-cost").inner_text())
     assert total > first
 
