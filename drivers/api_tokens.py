@@ -2,6 +2,7 @@
 order, block a lost one). The driver's own tokens only (anyone else's: 404)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -54,12 +55,32 @@ class TokenListOutputSerializer(serializers.Serializer):
     card_orders = CardOrderOutputSerializer(many=True)
 
 
+# What services.rfid_card_clean accepts, as patterns the schema shows (and the fuzz test
+# generates from): separators and surrounding blanks as a reader or a person types them.
+_BLANK = "[ \\t\\n\\r]*"
+UID_AS_SENT = rf"^{_BLANK}[ :]*(?:[0-9A-Fa-f][ :]*){{8,20}}{_BLANK}$"
+VISUAL_NUMBER_AS_SENT = rf"^{_BLANK}[A-Za-z0-9](?:[A-Za-z0-9 \t\n\r-]*[A-Za-z0-9])?{_BLANK}$"
+
+
 class RfidLinkInputSerializer(JsonInputSerializer):
     uid = serializers.CharField(
-        max_length=40, help_text="The card's UID: 8 to 20 hexadecimal digits."
+        max_length=40,
+        help_text="The card's UID: 8 to 20 hexadecimal digits (spaces or colons between).",
+        validators=[
+            RegexValidator(
+                UID_AS_SENT, "Enter the card's UID: 8 to 20 hexadecimal digits (0-9, A-F)."
+            )
+        ],
     )
     visual_number = serializers.CharField(
-        max_length=64, help_text="The number printed on the card."
+        max_length=64,
+        help_text="The number printed on the card: letters, digits, spaces and dashes.",
+        validators=[
+            RegexValidator(
+                VISUAL_NUMBER_AS_SENT,
+                "Enter the number printed on the card (letters, digits, spaces and dashes).",
+            )
+        ],
     )
 
 
