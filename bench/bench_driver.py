@@ -70,6 +70,7 @@ def _seed(count: int) -> tuple[str, list[int]]:
     from drivers.models import User
     from roaming.bulk import rows_insert
     from roaming.models import EVSE, Connector, Location, Partner, PartnerRole
+    from roaming.services.summaries import location_summaries_refresh
     from tariffs.services import tariff_put
 
     randomness = random.Random(6)
@@ -147,6 +148,8 @@ def _seed(count: int) -> tuple[str, list[int]]:
                     )
                 )  # fmt: skip
         rows_insert(Connector, connectors)
+        # Written by COPY, not by the Locations receiver: summarised as it would have.
+        location_summaries_refresh(location_ids=[location.pk for location in locations])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     user = User.objects.create_user("bench-finder@example.com", PASSWORD)

@@ -15,7 +15,6 @@ from rest_framework.views import APIView
 
 from drivers.api_find import PAGING, LocationListItemSerializer, list_item
 from drivers.forms_find import STANDARDS
-from drivers.selectors_find import locations_summarise
 from drivers.selectors_location import (
     ConnectorPrice,
     favourite_ids_get,
@@ -42,9 +41,7 @@ class _Page:
         return self.total
 
     def __getitem__(self, page: slice) -> list[dict[str, Any]]:
-        rows = list(self.locations[page])
-        locations_summarise(rows)
-        return [list_item(location, self.moment) for location in rows]
+        return [list_item(location, self.moment) for location in self.locations[page]]
 
 
 class PriceSerializer(serializers.Serializer):

@@ -2,16 +2,16 @@
 sorted by distance, and what the list shows of each (drivers/selectors_location.py has one
 Location's details and the favourites).
 
-Geography runs in the database. On PostgreSQL the GiST index on ll_to_earth(latitude, longitude)
-(migration roaming 0003) serves `earth_box(...) @> ll_to_earth(...)`, and earth_distance makes the
-exact cut and the order. Elsewhere (SQLite, the embedded default) a latitude/longitude box uses the
-(latitude, longitude) B-tree index and an equirectangular distance in SQL sorts and cuts.
+Geography runs in the database. On PostgreSQL the GiST index on the Location's point on the earth
+(the stored column `earth`, migration roaming 0005) serves `earth_box(...) @> earth`, and
+earth_distance makes the exact cut and the order. Elsewhere (SQLite, the embedded default) a
+latitude/longitude box uses the (latitude, longitude) B-tree index and an equirectangular distance
+in SQL sorts and cuts. Connector filters read the search keys (roaming.services.summaries).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -37,16 +37,15 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from drivers.opening_hours import is_open
-from roaming.models import EVSE, Connector, Location
+from roaming.models import Connector, Location
+from roaming.services.summaries import AVAILABLE, PHASES, REMOVED, search_key
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
 DEFAULT_RADIUS_KM = Decimal("5")
 MAX_RADIUS_KM = Decimal("100")
-REMOVED = "REMOVED"
-AVAILABLE = "AVAILABLE"
-_PHASES = {"AC_2_PHASE": 2, "AC_2_PHASE_SPLIT": 2, "AC_3_PHASE": 3}
-_EARTH = "ll_to_earth(roaming_location.latitude::float8, roaming_location.longitude::float8)"
+# The Location's point on the earth: a stored generated column (migration roaming 0005).
+_EARTH = "roaming_location.earth"
 
 LIST_COLUMNS = (
     "id",
@@ -61,6 +60,10 @@ LIST_COLUMNS = (
     "operator_name",
     "opening_times",
     "last_updated",
+    "evse_count",
+    "available_count",
+    "max_power_w",
+    "standards",
 )
 
 
@@ -131,8 +134,8 @@ def location_search(
 ) -> QuerySet[Location]:
     """Visible Locations within `near` or `bounds` (one of them is required) matching `filters`,
     nearest first (then by id), each with `distance_m` (metres from the point, or from the
-    bounds' centre). Only LIST_COLUMNS are loaded; `locations_summarise` adds what the list
-    shows of their EVSEs in one more query (`location_search_page` does both).
+    bounds' centre). Only LIST_COLUMNS are loaded (with the Locations' summaries, what the list
+    shows of their EVSEs).
 
     `earth_index` None: the earthdistance index on PostgreSQL, the plain box elsewhere.
     `moment` (default now) is when open_now is judged; that filter reads the opening hours of
@@ -174,7 +177,7 @@ def location_search(
 def location_search_page(
     locations: QuerySet[Location], *, offset: int, limit: int
 ) -> tuple[list[Location], int, datetime | None]:
-    """One page of a search, summarised, with the count and newest change of all its matches
+    """One page of a search with the count and newest change of all its matches
     (`location_search_state`): two queries, the count riding along the page as window
     functions (a third, for the state, when the page is past the end)."""
     rows = list(
@@ -188,7 +191,6 @@ def location_search_page(
         count, updated = location_search_state(locations)
         return rows, count, updated
     first = rows[0]
-    locations_summarise(rows)
     return rows, first.match_count, max(first.match_updated, first.match_saved)
 
 
@@ -261,29 +263,49 @@ def _connector_power_q(watts: int) -> Q:
 
 
 def _filtered(locations: QuerySet[Location], filters: LocationFilters) -> QuerySet[Location]:
+    """The connector conditions through the Locations' search keys (roaming.services.summaries),
+    which hold for one and the same connector; a minimum power also asks the Connectors
+    themselves, of the Locations whose most powerful connector is enough."""
     if filters.operator:
         locations = locations.filter(operator_name__iexact=filters.operator)
     if not filters.on_connectors:
         return locations
-    connectors = Connector.objects.filter(evse__location=OuterRef("pk")).exclude(
-        evse__status=REMOVED
-    )
-    if filters.standards:
-        connectors = connectors.filter(standard__in=filters.standards)
+    wanted = Q()
+    for standard in filters.standards or (None,):
+        key = search_key(
+            standard, available=filters.available, free=filters.no_parking_restrictions
+        )
+        wanted |= Q(search_keys__contains=f" {key} ")
+    locations = locations.filter(wanted)
     if filters.min_power_kw:
-        connectors = connectors.annotate(
+        watts = math.ceil(filters.min_power_kw * 1000)
+        locations = locations.filter(max_power_w__gte=watts).filter(
+            Exists(_connectors_with_power(filters, watts))
+        )
+    return locations
+
+
+def _connectors_with_power(filters: LocationFilters, watts: int) -> QuerySet[Connector]:
+    connectors = (
+        Connector.objects.filter(evse__location=OuterRef("pk"))
+        .exclude(evse__status=REMOVED)
+        .annotate(
             computed_w=F("max_voltage")
             * F("max_amperage")
             * Case(
-                *(When(power_type=kind, then=Value(n)) for kind, n in _PHASES.items()),
+                *(When(power_type=kind, then=Value(n)) for kind, n in PHASES.items()),
                 default=Value(1),
             )
-        ).filter(_connector_power_q(math.ceil(filters.min_power_kw * 1000)))
+        )
+        .filter(_connector_power_q(watts))
+    )
+    if filters.standards:
+        connectors = connectors.filter(standard__in=filters.standards)
     if filters.available:
         connectors = connectors.filter(evse__status=AVAILABLE)
     if filters.no_parking_restrictions:
         connectors = connectors.filter(evse__parking_restrictions=[])
-    return locations.filter(Exists(connectors))
+    return connectors
 
 
 def _open_now(locations: QuerySet[Location], moment: datetime) -> QuerySet[Location]:
@@ -305,64 +327,14 @@ class LocationSummary:
     standards: tuple[str, ...]
 
 
-def _power_kw(watts: int | None, voltage: int, amperage: int, power_type: str) -> Decimal:
-    """As tariffs.selectors.connector_power_kw, from the columns."""
-    if not watts:
-        watts = voltage * amperage * _PHASES.get(power_type, 1)
-    return Decimal(watts) / 1000
-
-
-def _summary(evses: dict[int, str], connectors: list[tuple]) -> LocationSummary:
-    powers = [_power_kw(*columns[1:]) for columns in connectors]
-    return LocationSummary(
-        evse_count=len(evses),
-        available_count=sum(1 for status in evses.values() if status == AVAILABLE),
-        max_power_kw=max(powers).normalize() if powers else None,
-        standards=tuple(sorted({columns[0] for columns in connectors})),
-    )
-
-
-def locations_summarise(locations: Sequence[Location]) -> None:
-    """Set `summary` (EVSE counts, availability, power, standards) on each Location: one query
-    of plain values for them all (EVSEs not removed, with their connectors)."""
-    evses: dict[int, dict[int, str]] = {location.pk: {} for location in locations}
-    connectors: dict[int, list[tuple]] = {location.pk: [] for location in locations}
-    rows = (
-        EVSE.objects.filter(location_id__in=list(evses))
-        .exclude(status=REMOVED)
-        .values_list(
-            "location_id",
-            "pk",
-            "status",
-            "connectors__standard",
-            "connectors__max_electric_power",
-            "connectors__max_voltage",
-            "connectors__max_amperage",
-            "connectors__power_type",
-        )
-        .order_by()
-    )
-    for location_id, evse_id, status, *connector in rows:
-        evses[location_id][evse_id] = status
-        if connector[0] is not None:
-            connectors[location_id].append(tuple(connector))
-    for location in locations:
-        location.summary = _summary(evses[location.pk], connectors[location.pk])
-
-
 def location_summary(location: Location) -> LocationSummary:
-    """What `locations_summarise` set, or the same from a Location's `live_evses`."""
-    summary = getattr(location, "summary", None)
-    if summary is not None:
-        return summary
-    evses = getattr(location, "live_evses", [])
-    return _summary(
-        {evse.pk: evse.status for evse in evses},
-        [
-            (c.standard, c.max_electric_power, c.max_voltage, c.max_amperage, c.power_type)
-            for evse in evses
-            for c in evse.connectors.all()
-        ],
+    """What a Location offers (its summary columns, kept by roaming.services.summaries)."""
+    watts = location.max_power_w
+    return LocationSummary(
+        evse_count=location.evse_count,
+        available_count=location.available_count,
+        max_power_kw=None if watts is None else (Decimal(watts) / 1000).normalize(),
+        standards=tuple(location.standards),
     )
 
 

@@ -25,7 +25,6 @@ from drivers.selectors_find import (
     location_open_now,
     location_search,
     location_summary,
-    locations_summarise,
 )
 from drivers.selectors_location import (
     favourite_ids_get,
@@ -61,7 +60,6 @@ def _id(location_id: int) -> int:
 def _rows(locations: Any, favourites: set[int] | None = None) -> list[dict[str, Any]]:
     moment = timezone.now()
     locations = list(locations)
-    locations_summarise(locations)
     rows = []
     for location in locations:
         distance = distance_m_of(location)

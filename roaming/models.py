@@ -181,6 +181,12 @@ class Location(OcpiOwned):
     shown_to_drivers = models.BooleanField(
         default=True, help_text=_("Staff can hide a Location from drivers (our flag, not OCPI).")
     )
+    # What the Location offers, from its EVSEs and Connectors (roaming.services.summaries).
+    evse_count = models.PositiveIntegerField(default=0, editable=False)
+    available_count = models.PositiveIntegerField(default=0, editable=False)
+    max_power_w = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    standards = models.JSONField(default=list, blank=True, editable=False)
+    search_keys = models.TextField(blank=True, editable=False)
 
     class Meta:
         constraints = [ocpi_key_constraint("roaming_location")]

@@ -37,6 +37,12 @@ from roaming.services.common import (
     same_id,
     without,
 )
+from roaming.services.summaries import (
+    ConnectorOffer,
+    EvseOffer,
+    location_summaries_refresh,
+    location_summary_values,
+)
 
 
 @transaction.atomic
@@ -66,6 +72,7 @@ def location_put(
         existing = None if created else location.evses.filter(uid__iexact=evse_model.uid).first()
         if existing is None or evse_model.last_updated >= existing.last_updated:
             _evse_save(location, existing, evse_model, evse_data)
+    location_summaries_refresh(location_ids=[location.pk])
     return StoreResult(location, created=created)
 
 
@@ -89,6 +96,7 @@ def evse_put(
         return StoreResult(evse, created=False, stale=True)
     stored = _evse_save(location, evse, model, data)
     last_updated_bump(Location, location.pk, model.last_updated)
+    location_summaries_refresh(location_ids=[location.pk])
     return StoreResult(stored, created=evse is None)
 
 
@@ -115,6 +123,7 @@ def connector_put(
     stored = _connector_save(evse, connector, model, data)
     last_updated_bump(EVSE, evse.pk, model.last_updated)
     last_updated_bump(Location, location.pk, model.last_updated)
+    location_summaries_refresh(location_ids=[location.pk])
     return StoreResult(stored, created=connector is None)
 
 
@@ -146,6 +155,7 @@ def location_patch(
             if evse_model.uid.upper() in patched:
                 existing = location.evses.filter(uid__iexact=evse_model.uid).first()
                 _evse_save(location, existing, evse_model, evse_data)
+        location_summaries_refresh(location_ids=[location.pk])
     return StoreResult(location, created=False)
 
 
@@ -178,6 +188,7 @@ def evse_patch(
         evse.location, evse, model, merged, connectors=connectors, with_connectors=with_connectors
     )
     last_updated_bump(Location, evse.location_id, model.last_updated)
+    location_summaries_refresh(location_ids=[evse.location_id])
     return StoreResult(evse, created=False)
 
 
@@ -204,6 +215,7 @@ def connector_patch(
     _connector_save(evse, connector, model, merged)
     last_updated_bump(EVSE, evse.pk, model.last_updated)
     last_updated_bump(Location, evse.location_id, model.last_updated)
+    location_summaries_refresh(location_ids=[evse.location_id])
     return StoreResult(connector, created=False)
 
 
@@ -451,6 +463,7 @@ def location_bulk_put(*, partner: Partner, items: list[Any]) -> BulkResult:
         row["partner_id"] = partner.pk
         if stored is None:
             row.update(country_code=key[0], party_id=key[1], ocpi_id=model.id)
+            row.update(location_summary_values(_offers(model)))
             new.append(row)
         else:
             row["id"] = stored.pk
@@ -459,14 +472,17 @@ def location_bulk_put(*, partner: Partner, items: list[Any]) -> BulkResult:
         writes.append(_Write(row, stored is not None, model.evses, data.get("evses") or []))
     values_insert(Location, new)
     values_update(Location, changed, LOCATION_FIELDS)
-    evse_writes = _children_write(
+    evse_writes, evses_written = _children_write(
         EVSE, writes, "location_id", ("uid", "uid"), _evse_values, EVSE_FIELDS,
         children_of=lambda model, data: (model.connectors, data["connectors"]),
     )  # fmt: skip
-    _children_write(
+    _, connectors_written = _children_write(
         Connector, evse_writes, "evse_id", ("ocpi_id", "id"), _connector_values,
         CONNECTOR_FIELDS,
     )  # fmt: skip
+    # New Locations got their summaries from what came in; stored ones are read again.
+    stored_pks = {stored.pk for stored in stored_rows.values()}
+    location_summaries_refresh(location_ids=(evses_written | connectors_written) & stored_pks)
     stored_count = len(new) + len(changed)
     return BulkResult(
         stored=stored_count, unchanged=len(writes) - stored_count, stale=stale, errors=errors
@@ -482,12 +498,34 @@ class _Stored(NamedTuple):
 
 
 class _Write(NamedTuple):
-    """A row being written (`values`, with its `id` once stored) and its incoming children."""
+    """A row being written (`values`, with its `id` once stored), its incoming children, and
+    the Location it belongs to (None: it is the Location)."""
 
     values: dict[str, Any]
     stored: bool
     children: list[Any]
     children_data: list[Any]
+    location_id: int | None = None
+
+
+def _offers(model: ocpi.Location) -> list[EvseOffer]:
+    return [
+        EvseOffer(
+            str(evse.status),
+            [str(item) for item in evse.parking_restrictions],
+            [
+                ConnectorOffer(
+                    str(c.standard),
+                    c.max_electric_power,
+                    c.max_voltage,
+                    c.max_amperage,
+                    str(c.power_type),
+                )
+                for c in evse.connectors
+            ],
+        )
+        for evse in model.evses
+    ]
 
 
 def _locations_for_update(keys: Iterable[tuple[str, str, str]]) -> dict[tuple, _Stored]:
@@ -518,10 +556,11 @@ def _children_write(
     fields: tuple[str, ...],
     *,
     children_of: Callable[[Any, dict[str, Any]], tuple[list[Any], list[Any]]] | None = None,
-) -> list[_Write]:
+) -> tuple[list[_Write], set[int]]:
     """Write the child rows (EVSEs of Locations, Connectors of EVSEs): new ones, and stored
     ones the incoming object is not older than (updated when changed). `key` names the
-    child's id column and its OCPI field. Children of new parents are new: no lookup."""
+    child's id column and its OCPI field. Children of new parents are new: no lookup.
+    Returns the children's writes and the Locations whose children were inserted or changed."""
     column, ocpi_key = key
     stored_parents = [parent.values["id"] for parent in parents if parent.stored]
     stored = {
@@ -533,8 +572,10 @@ def _children_write(
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     writes: list[_Write] = []
+    written: set[int] = set()
     for parent in parents:
         parent_pk = parent.values["id"]
+        location_id = parent.location_id or parent_pk
         for child_model, child_data in zip(parent.children, parent.children_data, strict=True):
             child_key = getattr(child_model, ocpi_key)
             row_stored = stored.get((parent_pk, child_key.upper())) if stored else None
@@ -545,14 +586,15 @@ def _children_write(
                 row[parent_field] = parent_pk
                 row[column] = child_key
                 new.append(row)
+                written.add(location_id)
             else:
                 row["id"] = row_stored.pk
                 if (row_stored.raw, row_stored.last_updated) != (row["raw"], row["last_updated"]):
                     changed.append(row)
+                    written.add(location_id)
             if children_of is not None:
-                writes.append(
-                    _Write(row, row_stored is not None, *children_of(child_model, child_data))
-                )
+                children = children_of(child_model, child_data)
+                writes.append(_Write(row, row_stored is not None, *children, location_id))
     values_insert(model, new)
     values_update(model, changed, fields)
-    return writes
+    return writes, written

@@ -10,6 +10,7 @@ from django.utils.http import http_date
 
 from roaming.models import EVSE, Location
 from roaming.services.locations import evse_patch
+from roaming.services.summaries import location_summaries_refresh
 from tests.roaming.factories import LocationFactory, charger
 from tests.tariffs.factories import (
     PlanSubscriptionFactory,
@@ -329,6 +330,7 @@ def test_unknown_locations_are_not_found(app, location_id):
 def test_removed_evses_are_left_out_of_the_details(app, cpo):
     location = charger(cpo, evses=2)
     EVSE.objects.filter(pk=location.evses.first().pk).update(status="REMOVED")
+    location_summaries_refresh(location_ids=[location.pk])  # as the Locations receiver does
 
     body = app.get(f"/api/v1/locations/{location.pk}").json()
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from drivers.models import Token
 from roaming.models import EVSE, Connector, Location, Partner, PartnerRole
 from roaming.ocpi.auth import credentials_token_hash, credentials_token_prefix
+from roaming.services.summaries import location_summaries_refresh
 from tests.drivers.factories import DriverFactory
 
 
@@ -87,8 +88,11 @@ class LocationFactory(factory.django.DjangoModelFactory):
 
 
 class EVSEFactory(factory.django.DjangoModelFactory):
+    """An EVSE; its Location's summary is refreshed, as the Locations receiver does."""
+
     class Meta:
         model = EVSE
+        skip_postgeneration_save = True
 
     location = factory.SubFactory(LocationFactory)
     uid = factory.Sequence(lambda n: f"E{n}")
@@ -97,12 +101,18 @@ class EVSEFactory(factory.django.DjangoModelFactory):
     raw = factory.LazyFunction(dict)
     last_updated = factory.LazyFunction(timezone.now)
 
+    @factory.post_generation
+    def summary(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            location_summaries_refresh(location_ids=[self.location_id])
+
 
 class ConnectorFactory(factory.django.DjangoModelFactory):
     """A 22 kW Type 2 socket (AC, three phases)."""
 
     class Meta:
         model = Connector
+        skip_postgeneration_save = True
 
     evse = factory.SubFactory(EVSEFactory)
     ocpi_id = "1"
@@ -114,6 +124,11 @@ class ConnectorFactory(factory.django.DjangoModelFactory):
     max_electric_power = 22000
     raw = factory.LazyFunction(dict)
     last_updated = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def summary(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            location_summaries_refresh(location_ids=[self.evse.location_id])
 
 
 def charger(partner, *, evses=1, connector=None, evse=None, **location):

@@ -1,0 +1,117 @@
+"""What a Location offers drivers, kept on its row: EVSE counts, availability, the most power,
+the connector standards, and the search keys that the driver's search filters on.
+
+The search near a point reads hundreds of Locations per query; reading each one's EVSEs and
+Connectors there cost more than the rest of the query. So every write of a Location, EVSE or
+Connector (pushes and pulls, through roaming.services.locations) refreshes its Location's
+summary in the same transaction, from the rows as stored.
+
+Search keys: one word per combination a connector satisfies, `<standard>` or `*` (any
+standard), then `:available` when its EVSE is AVAILABLE, then `:free` when its EVSE has no
+parking restrictions. A search for Type 2 connectors available now asks for the word
+`IEC_62196_T2:available`; the conditions hold for one and the same connector.
+"""
+
+from collections.abc import Collection, Iterable
+from typing import Any, NamedTuple
+
+from roaming.bulk import values_update
+from roaming.models import EVSE, Location
+
+REMOVED = "REMOVED"
+AVAILABLE = "AVAILABLE"
+ANY_STANDARD = "*"
+PHASES = {"AC_2_PHASE": 2, "AC_2_PHASE_SPLIT": 2, "AC_3_PHASE": 3}
+# Up to this many Locations are updated one statement each (a push: one short UPDATE), more
+# in bulk (a pull page: COPY into a temporary table, one UPDATE).
+FEW = 3
+SUMMARY_FIELDS = ("evse_count", "available_count", "max_power_w", "standards", "search_keys")
+
+
+class ConnectorOffer(NamedTuple):
+    standard: str
+    max_electric_power: int | None
+    max_voltage: int
+    max_amperage: int
+    power_type: str
+
+
+class EvseOffer(NamedTuple):
+    status: str
+    parking_restrictions: list[str]
+    connectors: list[ConnectorOffer]
+
+
+def connector_power_w(connector: ConnectorOffer) -> int:
+    """max_electric_power, else voltage x amperage x phases (as tariffs' connector_power_kw)."""
+    if connector.max_electric_power:
+        return connector.max_electric_power
+    return connector.max_voltage * connector.max_amperage * PHASES.get(connector.power_type, 1)
+
+
+def search_key(standard: str | None, *, available: bool = False, free: bool = False) -> str:
+    """The word a connector of `standard` (None: any) on an EVSE that is available and/or
+    free of parking restrictions has among its Location's search keys."""
+    word = standard or ANY_STANDARD
+    if available:
+        word += ":available"
+    if free:
+        word += ":free"
+    return word
+
+
+def location_summary_values(evses: Iterable[EvseOffer]) -> dict[str, Any]:
+    """The summary columns of a Location with these EVSEs (REMOVED ones are not counted)."""
+    live = [evse for evse in evses if evse.status != REMOVED]
+    keys: set[str] = set()
+    powers: list[int] = []
+    for evse in live:
+        available = evse.status == AVAILABLE
+        free = not evse.parking_restrictions
+        for connector in evse.connectors:
+            powers.append(connector_power_w(connector))
+            for standard in (connector.standard, None):
+                keys.add(search_key(standard))
+                if available:
+                    keys.add(search_key(standard, available=True))
+                if free:
+                    keys.add(search_key(standard, free=True))
+                if available and free:
+                    keys.add(search_key(standard, available=True, free=True))
+    return {
+        "evse_count": len(live),
+        "available_count": sum(1 for evse in live if evse.status == AVAILABLE),
+        "max_power_w": max(powers, default=None),
+        "standards": sorted({c.standard for evse in live for c in evse.connectors}),
+        # Spaces around every word: a search matches " word " whole.
+        "search_keys": f" {' '.join(sorted(keys))} " if keys else "",
+    }
+
+
+def location_summaries_refresh(*, location_ids: Collection[int]) -> None:
+    """Recompute the summary columns of these Locations from their stored EVSEs and
+    Connectors: one read, one write. Call it inside the transaction that changed them."""
+    if not location_ids:
+        return
+    evses: dict[int, dict[int, EvseOffer]] = {pk: {} for pk in location_ids}
+    rows = EVSE.objects.filter(location_id__in=list(location_ids)).values_list(
+        "location_id",
+        "pk",
+        "status",
+        "parking_restrictions",
+        "connectors__standard",
+        "connectors__max_electric_power",
+        "connectors__max_voltage",
+        "connectors__max_amperage",
+        "connectors__power_type",
+    )
+    for location_id, evse_pk, status, restrictions, *connector in rows.order_by():
+        evse = evses[location_id].setdefault(evse_pk, EvseOffer(status, restrictions or [], []))
+        if connector[0] is not None:
+            evse.connectors.append(ConnectorOffer(*connector))
+    summaries = {pk: location_summary_values(by_pk.values()) for pk, by_pk in evses.items()}
+    if len(summaries) <= FEW:
+        for pk, values in summaries.items():
+            Location.objects.filter(pk=pk).update(**values)
+    else:
+        values_update(Location, [{"id": pk, **v} for pk, v in summaries.items()], SUMMARY_FIELDS)
