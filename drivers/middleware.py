@@ -24,6 +24,8 @@ class PreferredLanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         response = self.get_response(request)
+        if "x-session-token" in request.headers:
+            return response  # the app: no cookies, and a GET of the API changes no language
         if language is None or request.method not in ("GET", "HEAD"):
             language = _language_of(request)
         if language and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language:

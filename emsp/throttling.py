@@ -15,12 +15,18 @@ from drivers.authentication import AppSessionTokenAuthentication
 class ApiRateThrottle(SimpleRateThrottle):
     """A request over its budget is refused with 429, a Retry-After header and the API's error
     body (emsp.api.exception_handler). Counts live in the default cache: set CACHE_URL so that
-    all web processes share them."""
+    all web processes share them.
+
+    A sliding window over two fixed ones: the previous window's count, weighted by how much of
+    it the sliding window still covers, plus the current window's count, kept by one atomic
+    increment per request (refused ones count too). DRF's default keeps every request's time
+    in one cache entry that each request reads and writes back whole: processes racing on it
+    lose counts, and a request costs as much as the budget is large."""
 
     scope = "api"
 
     def __init__(self) -> None:  # the rate is chosen per request, in allow_request
-        pass
+        self.wait_seconds = 0.0
 
     def allow_request(self, request: Request, view: Any) -> bool:
         self.rate = (
@@ -29,7 +35,29 @@ class ApiRateThrottle(SimpleRateThrottle):
             else settings.API_RATE_ANONYMOUS
         )
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        key = self.get_cache_key(request, view)
+        now = self.timer()
+        window, into = divmod(now, self.duration)
+        current = f"{key}:{int(window)}"
+        previous = self.cache.get(f"{key}:{int(window) - 1}", 0)
+        count = self._increment(current)
+        estimate = previous * (1 - into / self.duration) + count
+        if estimate <= self.num_requests:
+            return True
+        self.wait_seconds = self.duration - into
+        return False
+
+    def _increment(self, key: str) -> int:
+        if self.cache.add(key, 1, timeout=self.duration * 2):
+            return 1
+        try:
+            return self.cache.incr(key)
+        except ValueError:  # expired between the two calls
+            self.cache.add(key, 1, timeout=self.duration * 2)
+            return 1
+
+    def wait(self) -> float:
+        return max(1.0, self.wait_seconds)
 
     def get_cache_key(self, request: Request, view: Any) -> str:
         if request.user and request.user.is_authenticated:

@@ -3,6 +3,7 @@ Retry-After in the API's error shape; another token (of the same driver or anoth
 affected. Rates come from the settings (API_RATE_PER_TOKEN, API_RATE_ANONYMOUS)."""
 
 import json
+import threading
 
 import pytest
 from rest_framework.request import Request
@@ -95,3 +96,42 @@ def test_anonymous_calls_have_their_own_budget_per_address(settings, driver):
     other_address = APIClient(REMOTE_ADDR="192.0.2.8", HTTP_ACCEPT=OPENAPI_JSON)
     assert other_address.get("/api/schema/").status_code == 200
     assert get_me(token).status_code == 200
+
+
+def _anonymous_throttle(moment: list[float], address: str) -> tuple[ApiRateThrottle, Request]:
+    throttle = ApiRateThrottle()
+    throttle.timer = lambda: moment[0]
+    request = Request(APIRequestFactory().get("/api/v1/x", REMOTE_ADDR=address))
+    request.user = None
+    return throttle, request
+
+
+def test_the_last_minute_still_counts_as_far_as_the_sliding_window_covers_it(settings):
+    settings.API_RATE_ANONYMOUS = "10/min"
+    moment = [6_000_030.0]  # half a minute into a minute
+    throttle, request = _anonymous_throttle(moment, "192.0.2.9")
+
+    assert [throttle.allow_request(request, None) for _ in range(11)] == [True] * 10 + [False]
+    assert 0 < throttle.wait() <= 30
+    moment[0] += 60  # the last minute's 11 weigh half: 5.5, so 4 more fit
+    assert [throttle.allow_request(request, None) for _ in range(5)] == [True] * 4 + [False]
+    moment[0] += 120  # two minutes later nothing of it is left
+    assert [throttle.allow_request(request, None) for _ in range(11)] == [True] * 10 + [False]
+
+
+def test_requests_at_the_same_moment_are_each_counted(settings):
+    settings.API_RATE_ANONYMOUS = "10/min"
+    moment = [6_000_000.0]
+    answers = []
+
+    def ask() -> None:
+        throttle, request = _anonymous_throttle(moment, "192.0.2.10")
+        answers.append(throttle.allow_request(request, None))
+
+    threads = [threading.Thread(target=ask) for _ in range(25)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(answers) == [False] * 15 + [True] * 10
