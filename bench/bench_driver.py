@@ -283,7 +283,9 @@ def run() -> str:
         server = _serve(database_url, port, workers)
         base = f"http://127.0.0.1:{port}"
         login = httpx.post(
-            f"{base}/_allauth/app/v1/auth/login", json={"email": email, "password": PASSWORD}
+            f"{base}/_allauth/app/v1/auth/login",
+            json={"email": email, "password": PASSWORD},
+            timeout=60,  # the password hash takes its time on a busy machine
         )
         login.raise_for_status()
         token = login.json()["meta"]["session_token"]
