@@ -62,27 +62,34 @@ def search_key(standard: str | None, *, available: bool = False, free: bool = Fa
 
 def location_summary_values(evses: Iterable[EvseOffer]) -> dict[str, Any]:
     """The summary columns of a Location with these EVSEs (REMOVED ones are not counted)."""
-    live = [evse for evse in evses if evse.status != REMOVED]
-    keys: set[str] = set()
+    evse_count = available_count = 0
     powers: list[int] = []
-    for evse in live:
+    kinds: set[tuple[str, bool, bool]] = set()  # (standard, available, free) of a connector
+    for evse in evses:
+        if evse.status == REMOVED:
+            continue
+        evse_count += 1
         available = evse.status == AVAILABLE
+        available_count += available
         free = not evse.parking_restrictions
         for connector in evse.connectors:
             powers.append(connector_power_w(connector))
-            for standard in (connector.standard, None):
-                keys.add(search_key(standard))
-                if available:
-                    keys.add(search_key(standard, available=True))
-                if free:
-                    keys.add(search_key(standard, free=True))
-                if available and free:
-                    keys.add(search_key(standard, available=True, free=True))
+            kinds.add((connector.standard, available, free))
+    keys: set[str] = set()
+    for standard, available, free in kinds:
+        for wanted in (standard, None):
+            keys.add(search_key(wanted))
+            if available:
+                keys.add(search_key(wanted, available=True))
+            if free:
+                keys.add(search_key(wanted, free=True))
+            if available and free:
+                keys.add(search_key(wanted, available=True, free=True))
     return {
-        "evse_count": len(live),
-        "available_count": sum(1 for evse in live if evse.status == AVAILABLE),
+        "evse_count": evse_count,
+        "available_count": available_count,
         "max_power_w": max(powers, default=None),
-        "standards": sorted({c.standard for evse in live for c in evse.connectors}),
+        "standards": sorted({standard for standard, _, _ in kinds}),
         # Spaces around every word: a search matches " word " whole.
         "search_keys": f" {' '.join(sorted(keys))} " if keys else "",
     }
