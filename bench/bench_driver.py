@@ -40,17 +40,18 @@ STANDARD = "IEC_62196_T2"
 KEY = f"% {STANDARD}:available %"  # search keys: a Type 2 connector, available
 PASSWORD = "bench-driver-password-1"
 # The API's query (drivers.selectors_find.location_search_page): the page of 20 with the count
-# and newest change of all matches riding along as window functions, summaries on the rows.
+# and newest change of all matches riding along as window functions, summaries on the rows;
+# the point and the radius's chord computed in Python, as the API does.
 FLOOR_SQL = """
 SELECT l.id, l.name, l.address, l.city, l.postal_code, l.country, l.latitude, l.longitude,
        l.time_zone, l.operator_name, l.opening_times, l.last_updated, l.evse_count,
        l.available_count, l.max_power_w, l.standards,
-       earth_distance(ll_to_earth(%(lat)s, %(lng)s), l.earth) AS distance,
+       cube_distance(%(point)s::cube, l.earth) AS distance,
        count(*) OVER (), max(l.last_updated) OVER (), max(l.updated_at) OVER ()
 FROM roaming_location l
 WHERE l.publish AND l.shown_to_drivers
-  AND earth_box(ll_to_earth(%(lat)s, %(lng)s), %(metres)s) @> l.earth
-  AND earth_distance(ll_to_earth(%(lat)s, %(lng)s), l.earth) <= %(metres)s
+  AND cube_enlarge(%(point)s::cube, %(chord)s, 3) @> l.earth
+  AND cube_distance(%(point)s::cube, l.earth) <= %(chord)s
   AND l.search_keys LIKE %(key)s
 ORDER BY distance, l.id
 LIMIT 20
@@ -234,11 +235,13 @@ def _api_load(base: str, token: str, clients: int, seconds: float) -> LoadResult
 def _sql_request(database_url: str) -> tuple[Callable, Callable]:
     import psycopg
 
+    from drivers.selectors_find import _chord_of, _earth_point
+
     def make():
         return psycopg.connect(database_url, autocommit=True)
 
     def request(conn, point: tuple[float, float]) -> None:
-        values = {"lat": point[0], "lng": point[1], "metres": 5000.0, "key": KEY}
+        values = {"point": _earth_point(*point), "chord": _chord_of(5000.0), "key": KEY}
         with conn.cursor() as cursor:
             cursor.execute(FLOOR_SQL, values)
             cursor.fetchall()

@@ -41,6 +41,7 @@ from roaming.models import Connector, Location
 from roaming.services.summaries import AVAILABLE, PHASES, REMOVED, search_key
 
 EARTH_RADIUS_KM = 6371.0088
+EARTH_RADIUS_M = 6378168.0  # earthdistance's earth(), the sphere its points lie on
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
 DEFAULT_RADIUS_KM = Decimal("5")
 MAX_RADIUS_KM = Decimal("100")
@@ -133,8 +134,8 @@ def location_search(
     earth_index: bool | None = None,
 ) -> QuerySet[Location]:
     """Visible Locations within `near` or `bounds` (one of them is required) matching `filters`,
-    nearest first (then by id), each with `distance_m` (metres from the point, or from the
-    bounds' centre). Only LIST_COLUMNS are loaded (with the Locations' summaries, what the list
+    nearest first (then by id), each with its distance (`distance_m_of`: metres from the point,
+    or from the bounds' centre). Only LIST_COLUMNS are loaded (with the Locations' summaries, what the list
     shows of their EVSEs).
 
     `earth_index` None: the earthdistance index on PostgreSQL, the plain box elsewhere.
@@ -217,19 +218,43 @@ def _box_around(latitude: float, longitude: float, radius_km: float) -> tuple[De
 
 
 def _earth_filter(locations, latitude: float, longitude: float, radius_km: float, *, exact: bool):
-    point = "ll_to_earth(%s::float8, %s::float8)"
-    metres = radius_km * 1000
+    """The point and the radius as earthdistance has them, computed here once: the box is its
+    earth_box, the straight-line (chord) distance through the earth sorts and cuts as the
+    great-circle distance does, and `distance_m_of` turns the page's chords into metres. In
+    SQL, earth_distance(ll_to_earth(...), ...) of parameters costs per candidate row."""
+    point = _earth_point(latitude, longitude)
+    chord = _chord_of(radius_km * 1000)
     # Constant SQL text, values bound as parameters.
     in_box = RawSQL(  # noqa: S611
-        f"earth_box({point}, %s::float8) @> {_EARTH}",
-        (latitude, longitude, metres),
+        f"cube_enlarge(%s::cube, %s::float8, 3) @> {_EARTH}",
+        (point, chord),
         output_field=BooleanField(),
     )
     distance = RawSQL(  # noqa: S611
-        f"earth_distance({point}, {_EARTH})", (latitude, longitude), output_field=FloatField()
+        f"cube_distance(%s::cube, {_EARTH})", (point,), output_field=FloatField()
     )
-    locations = locations.filter(in_box).annotate(distance_m=distance)
-    return locations.filter(distance_m__lte=metres) if exact else locations
+    locations = locations.filter(in_box).annotate(earth_chord=distance)
+    if exact:
+        locations = locations.filter(earth_chord__lte=chord)
+    return locations.alias(distance_m=F("earth_chord"))
+
+
+def _earth_point(latitude: float, longitude: float) -> str:
+    """ll_to_earth(latitude, longitude) as cube text."""
+    phi, lam = math.radians(latitude), math.radians(longitude)
+    x = EARTH_RADIUS_M * math.cos(phi) * math.cos(lam)
+    y = EARTH_RADIUS_M * math.cos(phi) * math.sin(lam)
+    return f"({x!r}, {y!r}, {EARTH_RADIUS_M * math.sin(phi)!r})"
+
+
+def _chord_of(metres: float) -> float:
+    """The straight line between two points `metres` apart on earthdistance's sphere."""
+    return 2 * EARTH_RADIUS_M * math.sin(min(metres / (2 * EARTH_RADIUS_M), math.pi / 2))
+
+
+def _great_circle_of(chord: float) -> float:
+    """earthdistance's sec_to_gc: metres along the sphere between points `chord` apart."""
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, max(chord, 0.0) / (2 * EARTH_RADIUS_M)))
 
 
 def _plain_filter(locations, latitude: float, longitude: float, radius_km: float, *, exact: bool):
@@ -252,8 +277,8 @@ def distance_m_of(location: Location) -> float | None:
     squared = getattr(location, "distance_sq", None)
     if squared is not None:
         return math.sqrt(max(float(squared), 0.0))
-    distance = getattr(location, "distance_m", None)
-    return None if distance is None else float(distance)
+    chord = getattr(location, "earth_chord", None)
+    return None if chord is None else _great_circle_of(float(chord))
 
 
 def _connector_power_q(watts: int) -> Q:

@@ -264,6 +264,29 @@ def test_the_earth_index_serves_radius_and_bounds_queries(cpo, shape):
     assert "Seq Scan on roaming_location" not in plan, plan
 
 
+@pytest.mark.skipif(not POSTGRES, reason="earthdistance is PostgreSQL's")
+@pytest.mark.parametrize(
+    ("latitude", "longitude"),
+    [("52.3791", "4.9003"), ("52.4002", "4.8113"), ("-33.8688", "151.2093"), ("0", "179.99")],
+)
+def test_distances_are_earthdistance_s_to_the_millimetre(cpo, latitude, longitude):
+    here = Near(Decimal(latitude), Decimal(longitude), Decimal("100"))
+    for n in range(5):
+        offset = Decimal("0.13") * n
+        charger(cpo, latitude=here.latitude + offset / 2, longitude=here.longitude - offset / 3)
+
+    result = location_search(near=here)
+
+    assert len(result) == 5
+    with connection.cursor() as cursor:
+        for location in result:
+            cursor.execute(
+                "SELECT earth_distance(ll_to_earth(%s, %s), ll_to_earth(%s, %s))",
+                [here.latitude, here.longitude, location.latitude, location.longitude],
+            )
+            assert distance_m_of(location) == pytest.approx(cursor.fetchone()[0], abs=0.001)
+
+
 def test_the_plain_box_uses_the_coordinates_index(cpo):
     search = location_search(near=Near(*CENTRE), earth_index=False)
 
