@@ -104,7 +104,10 @@ def _coordinate(label: str, limit: int) -> forms.DecimalField:
 
 class LocationSearchForm(forms.Form):
     """Near a point (lat, lng, radius in km) or in bounds (min_lat, min_lng, max_lat, max_lng),
-    with filters. The page falls back to the default centre; the API asks for a place."""
+    with filters. The page falls back to the default centre; the API asks for a place.
+
+    (1) Choices from a callable: every form deep-copies its fields, and copying 60 lazily
+    translated labels was a third of the API search's form time."""
 
     lat = _coordinate(_("Latitude"), 90)
     lng = _coordinate(_("Longitude"), 180)
@@ -122,7 +125,7 @@ class LocationSearchForm(forms.Form):
     standard = forms.MultipleChoiceField(
         label=_("Connector"),
         required=False,
-        choices=[(value, STANDARD_LABELS[value]) for value in STANDARDS],
+        choices=lambda: [(value, STANDARD_LABELS[value]) for value in STANDARDS],  # (1)
         widget=forms.CheckboxSelectMultiple,
     )
     min_power_kw = forms.DecimalField(
