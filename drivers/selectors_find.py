@@ -135,8 +135,8 @@ def location_search(
 ) -> QuerySet[Location]:
     """Visible Locations within `near` or `bounds` (one of them is required) matching `filters`,
     nearest first (then by id), each with its distance (`distance_m_of`: metres from the point,
-    or from the bounds' centre). Only LIST_COLUMNS are loaded (with the Locations' summaries, what the list
-    shows of their EVSEs).
+    or from the bounds' centre). Only LIST_COLUMNS are loaded (with the Locations' summaries,
+    what the list shows of their EVSEs).
 
     `earth_index` None: the earthdistance index on PostgreSQL, the plain box elsewhere.
     `moment` (default now) is when open_now is judged; that filter reads the opening hours of
