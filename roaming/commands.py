@@ -93,8 +93,8 @@ def command_start_session(
         # Starts of one token are taken one at a time (the token row locked), so of two taps
         # that arrive together the second sees the first's Command and is refused.
         Token.objects.select_for_update().filter(pk=token.pk).exists()
-        if _start_on_its_way(token, location, evse):
-            raise CommandRefused("A start is already on its way to this charger; wait a moment.")
+        if _start_on_its_way(token):
+            raise CommandRefused("A start is already on its way for this token; wait a moment.")
         command = _command_record(
             CommandType.START_SESSION,
             location.partner,
@@ -162,19 +162,15 @@ def commands_expire() -> int:
     return count
 
 
-def _start_on_its_way(token: Token, location: Location, evse: EVSE | None) -> bool:
-    """A START of this token at this charger that is still waiting for its outcome (a double
-    tap must not start two sessions)."""
-    waiting = Command.objects.filter(
+def _start_on_its_way(token: Token) -> bool:
+    """A START of this token still waiting for its outcome, at any charger: a double tap must
+    not start two sessions, nor two taps at two chargers (one token is one car)."""
+    return Command.objects.filter(
         kind=CommandType.START_SESSION,
         token=token,
         status__in=OPEN_STATUSES,
         expires_at__gt=timezone.now(),
-        request__location_id=location.ocpi_id,
-    )
-    if evse is not None:
-        waiting = waiting.filter(request__evse_uid=evse.uid)
-    return waiting.exists()
+    ).exists()
 
 
 def _may_send_commands(user: User) -> bool:

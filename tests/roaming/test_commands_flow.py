@@ -146,13 +146,16 @@ def test_a_double_tap_does_not_send_a_second_start(network, simulator, token):
     assert len(simulator.requests("commands")) == 1
 
 
-def test_two_taps_at_the_same_moment_send_one_start(network, simulator, token):
+@pytest.mark.parametrize("chargers", [1, 2], ids=["same-charger", "two-chargers"])
+def test_two_taps_at_the_same_moment_send_one_start(network, simulator, token, chargers):
     simulator.configure(command_result="NONE")
-    location, evse, connector = free_charger()
+    places = EVSE.objects.filter(status="AVAILABLE", location__partner__isnull=False)
+    evses = list(places.order_by("pk")[:2])[:chargers] * (3 - chargers)
     barrier = threading.Barrier(2)
     outcomes = []
 
-    def tap():
+    def tap(evse):
+        location, connector = evse.location, evse.connectors.order_by("pk").first()
         barrier.wait()
         try:
             outcomes.append(
@@ -169,14 +172,14 @@ def test_two_taps_at_the_same_moment_send_one_start(network, simulator, token):
         finally:
             connection.close()
 
-    taps = [threading.Thread(target=tap) for _ in range(2)]
+    taps = [threading.Thread(target=tap, args=(evse,)) for evse in evses]
     for thread in taps:
         thread.start()
     for thread in taps:
         thread.join()
 
     assert sorted(outcomes) == sorted(
-        [Command.Status.ACCEPTED, "A start is already on its way to this charger; wait a moment."]
+        [Command.Status.ACCEPTED, "A start is already on its way for this token; wait a moment."]
     )
     assert Command.objects.count() == 1
     assert len(simulator.requests("commands")) == 1
