@@ -37,12 +37,7 @@ from roaming.services.common import (
     same_id,
     without,
 )
-from roaming.services.summaries import (
-    ConnectorOffer,
-    EvseOffer,
-    location_summaries_refresh,
-    location_summary_values,
-)
+from roaming.services.summaries import location_summaries_refresh, location_summary_values
 
 
 @transaction.atomic
@@ -463,7 +458,7 @@ def location_bulk_put(*, partner: Partner, items: list[Any]) -> BulkResult:
         row["partner_id"] = partner.pk
         if stored is None:
             row.update(country_code=key[0], party_id=key[1], ocpi_id=model.id)
-            row.update(location_summary_values(_offers(model)))
+            row.update(location_summary_values(model.evses))
             new.append(row)
         else:
             row["id"] = stored.pk
@@ -506,26 +501,6 @@ class _Write(NamedTuple):
     children: list[Any]
     children_data: list[Any]
     location_id: int | None = None
-
-
-def _offers(model: ocpi.Location) -> list[EvseOffer]:
-    return [
-        EvseOffer(
-            str(evse.status),
-            [str(item) for item in evse.parking_restrictions],
-            [
-                ConnectorOffer(
-                    str(c.standard),
-                    c.max_electric_power,
-                    c.max_voltage,
-                    c.max_amperage,
-                    str(c.power_type),
-                )
-                for c in evse.connectors
-            ],
-        )
-        for evse in model.evses
-    ]
 
 
 def _locations_for_update(keys: Iterable[tuple[str, str, str]]) -> dict[tuple, _Stored]:

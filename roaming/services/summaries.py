@@ -12,8 +12,9 @@ parking restrictions. A search for Type 2 connectors available now asks for the 
 `IEC_62196_T2:available`; the conditions hold for one and the same connector.
 """
 
-from collections.abc import Collection, Iterable
-from typing import Any, NamedTuple
+import functools
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any, NamedTuple, Protocol
 
 from roaming.bulk import values_update
 from roaming.models import EVSE, Location
@@ -26,6 +27,24 @@ PHASES = {"AC_2_PHASE": 2, "AC_2_PHASE_SPLIT": 2, "AC_3_PHASE": 3}
 # in bulk (a pull page: COPY into a temporary table, one UPDATE).
 FEW = 3
 SUMMARY_FIELDS = ("evse_count", "available_count", "max_power_w", "standards", "search_keys")
+
+
+class ConnectorLike(Protocol):
+    """What a summary reads of a Connector (a ConnectorOffer, or an OCPI Connector object)."""
+
+    standard: str
+    max_electric_power: int | None
+    max_voltage: int
+    max_amperage: int
+    power_type: str
+
+
+class EvseLike(Protocol):
+    """What a summary reads of an EVSE (an EvseOffer, or an OCPI EVSE object)."""
+
+    status: str
+    parking_restrictions: Sequence[str]
+    connectors: Sequence[ConnectorLike]
 
 
 class ConnectorOffer(NamedTuple):
@@ -42,7 +61,7 @@ class EvseOffer(NamedTuple):
     connectors: list[ConnectorOffer]
 
 
-def connector_power_w(connector: ConnectorOffer) -> int:
+def connector_power_w(connector: ConnectorLike) -> int:
     """max_electric_power, else voltage x amperage x phases (as tariffs' connector_power_kw)."""
     if connector.max_electric_power:
         return connector.max_electric_power
@@ -60,7 +79,22 @@ def search_key(standard: str | None, *, available: bool = False, free: bool = Fa
     return word
 
 
-def location_summary_values(evses: Iterable[EvseOffer]) -> dict[str, Any]:
+@functools.cache
+def _kind_keys(standard: str, available: bool, free: bool) -> tuple[str, ...]:
+    """The search keys one connector of this kind gives its Location."""
+    keys = []
+    for wanted in (standard, None):
+        keys.append(search_key(wanted))
+        if available:
+            keys.append(search_key(wanted, available=True))
+        if free:
+            keys.append(search_key(wanted, free=True))
+        if available and free:
+            keys.append(search_key(wanted, available=True, free=True))
+    return tuple(keys)
+
+
+def location_summary_values(evses: Iterable[EvseLike]) -> dict[str, Any]:
     """The summary columns of a Location with these EVSEs (REMOVED ones are not counted)."""
     evse_count = available_count = 0
     powers: list[int] = []
@@ -76,15 +110,8 @@ def location_summary_values(evses: Iterable[EvseOffer]) -> dict[str, Any]:
             powers.append(connector_power_w(connector))
             kinds.add((connector.standard, available, free))
     keys: set[str] = set()
-    for standard, available, free in kinds:
-        for wanted in (standard, None):
-            keys.add(search_key(wanted))
-            if available:
-                keys.add(search_key(wanted, available=True))
-            if free:
-                keys.add(search_key(wanted, free=True))
-            if available and free:
-                keys.add(search_key(wanted, available=True, free=True))
+    for kind in kinds:
+        keys.update(_kind_keys(*kind))
     return {
         "evse_count": evse_count,
         "available_count": available_count,
