@@ -28,7 +28,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from billing.amounts import amount_display
-from billing.models import Invoice
+from billing.models import CreditNote, Invoice
 from billing.selectors_invoicing import session_duration_seconds, session_list
 from roaming.models import Session
 
@@ -111,22 +111,31 @@ def _midnight(day: date, tz: zoneinfo.ZoneInfo) -> datetime:
 def history_session_list(*, user, period: Period | None = None) -> QuerySet[Session]:
     """The driver's sessions that started in the period, newest first, each annotated with
     `price`, `price_currency`, `price_is_estimate`, `invoice_id`, `invoice_number` and
-    `invoice_status` (the session's first invoice). A cost that could not be computed gives no
-    price (None)."""
+    `invoice_status` (the session's first invoice). The price is what the driver pays: the
+    invoice's total less what its credit notes gave back, else the running estimate; a cost
+    that could not be computed gives no price (None)."""
     sessions = session_list(user=user)
     if period and period.start:
         sessions = sessions.filter(start_date_time__gte=period.start)
     if period and period.end:
         sessions = sessions.filter(start_date_time__lt=period.end)
     invoices = Invoice.objects.filter(session=OuterRef("pk")).order_by("issued_at", "sequence")
+    credited = (
+        CreditNote.objects.filter(invoice=OuterRef("invoice_id"))
+        .order_by()
+        .values("invoice")
+        .annotate(total=Sum("total_incl_vat"))
+        .values("total")
+    )
     return sessions.annotate(
         invoice_id=Subquery(invoices.values("pk")[:1]),
         invoice_number=Subquery(invoices.values("number")[:1]),
         invoice_status=Subquery(invoices.values("payment_status")[:1]),
         invoice_total=Subquery(invoices.values("total_incl_vat")[:1]),
         invoice_currency=Subquery(invoices.values("currency")[:1]),
+        invoice_credited=Coalesce(Subquery(credited), Value(Decimal(0)), output_field=PRICE),
         price=Case(
-            When(invoice_total__isnull=False, then=F("invoice_total")),
+            When(invoice_total__isnull=False, then=F("invoice_total") - F("invoice_credited")),
             When(driver_cost__error="", then=F("driver_cost__total_incl_vat")),
             default=None,
             output_field=PRICE,

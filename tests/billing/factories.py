@@ -4,7 +4,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from billing.models import Invoice, Payment, PaymentMethod, SessionCost
+from billing.models import CreditNote, Invoice, Payment, PaymentMethod, SessionCost
 from tests.drivers.factories import DriverFactory
 from tests.roaming import factories as roaming_factories
 
@@ -122,3 +122,27 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
         lambda i: i.session.location.name if i.session and i.session.location else ""
     )
     payment_status = Invoice.PaymentStatus.PAID
+
+
+class CreditNoteFactory(factory.django.DjangoModelFactory):
+    """A credit note of `invoice` (give it) for `total_incl_vat`, in its own series."""
+
+    class Meta:
+        model = CreditNote
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    user = factory.SelfAttribute("invoice.user")
+    series = "CN-TEST"
+    sequence = factory.Sequence(lambda n: n + 1)
+    number = factory.LazyAttribute(lambda c: f"{c.series}-{c.sequence:06d}")
+    issued_at = factory.LazyFunction(timezone.now)
+    currency = factory.SelfAttribute("invoice.currency")
+    language = "en"
+    seller_name = "EMSP B.V."
+    seller_address = "Herengracht 1, Amsterdam"
+    buyer_email = factory.SelfAttribute("invoice.buyer_email")
+    total_incl_vat = Decimal("1.00")
+    total_vat = factory.LazyAttribute(lambda c: (c.total_incl_vat * 21 / 121).quantize(CENT))
+    total_excl_vat = factory.LazyAttribute(lambda c: c.total_incl_vat - c.total_vat)
+    reason = "goodwill"
+    request_key = factory.Sequence(lambda n: f"credit-test-{n}")

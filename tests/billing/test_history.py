@@ -1,6 +1,7 @@
 """The driver's charging history page: their sessions with date, place, energy, duration and
-price (the invoice's total, or the running estimate), filtered by month or year in the driver's
-time zone, monthly totals per currency, and the CSV export (escaped, formula-safe)."""
+price (the invoice's total less its credit notes, or the running estimate), filtered by month
+or year in the driver's time zone, monthly totals per currency, and the CSV export (escaped,
+formula-safe)."""
 
 import csv
 import io
@@ -16,6 +17,7 @@ from django.utils import timezone, translation
 from billing.selectors_history import history_monthly_totals, history_session_list, month_period
 from billing.templatetags.billing_money import energy
 from tests.billing.factories import (
+    CreditNoteFactory,
     InvoiceFactory,
     LocationFactory,
     SessionCostFactory,
@@ -204,6 +206,24 @@ def test_monthly_totals_per_currency_summed_in_one_query(token, django_assert_nu
         ("2026-06-01", "GBP", 1, Decimal("7"), Decimal("3.00"), 0),
         ("2026-05-01", "EUR", 1, Decimal("2"), Decimal("0"), 0),
     ]
+
+
+def test_what_credit_notes_gave_back_is_netted_in_the_price_and_the_totals(token):
+    now = at(2026, 6, 15, 12)
+    refunded = SessionFactory(token=token, start_date_time=at(2026, 6, 1, 8), kwh=Decimal("10"))
+    invoice = InvoiceFactory(session=refunded, total_incl_vat=Decimal("10.00"))
+    CreditNoteFactory(invoice=invoice, total_incl_vat=Decimal("2.50"))
+    CreditNoteFactory(invoice=invoice, total_incl_vat=Decimal("1.25"))
+    paid = SessionFactory(token=token, start_date_time=at(2026, 6, 2, 8), kwh=Decimal("5"))
+    InvoiceFactory(session=paid, total_incl_vat=Decimal("4.00"))
+    other = InvoiceFactory(session=SessionFactory(start_date_time=at(2026, 6, 1, 9)))
+    CreditNoteFactory(invoice=other, total_incl_vat=Decimal("3.00"))  # someone else's
+
+    prices = {s.pk: s.price for s in history_session_list(user=token.user)}
+    totals = history_monthly_totals(user=token.user, tz=AMSTERDAM, now=now)
+
+    assert prices == {refunded.pk: Decimal("6.25"), paid.pk: Decimal("4.00")}
+    assert [(t.sessions, t.amount) for t in totals] == [(2, Decimal("10.25"))]
 
 
 def test_the_page_shows_the_monthly_totals(driver_client, token):
