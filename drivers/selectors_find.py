@@ -2,11 +2,12 @@
 sorted by distance, and what the list shows of each (drivers/selectors_location.py has one
 Location's details and the favourites).
 
-Geography runs in the database. On PostgreSQL the GiST index on the Location's point on the earth
-(the stored column `earth`, migration roaming 0005) serves `earth_box(...) @> earth`, and
-earth_distance makes the exact cut and the order. Elsewhere (SQLite, the embedded default) a
-latitude/longitude box uses the (latitude, longitude) B-tree index and an equirectangular distance
-in SQL sorts and cuts. Connector filters read the search keys (roaming.services.summaries).
+Geography runs in the database. On PostgreSQL the GiST index on the Location's point on the
+earth (the stored column `earth`, migration roaming 0005) serves the box around the point
+(earthdistance's earth_box, made here), and the chord to the point makes the exact cut and the
+order. Elsewhere (SQLite, the embedded default) a latitude/longitude box uses the (latitude,
+longitude) B-tree index and an equirectangular distance in SQL sorts and cuts. Connector
+filters read the search keys (roaming.services.summaries).
 """
 
 from __future__ import annotations

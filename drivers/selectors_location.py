@@ -12,8 +12,9 @@ from django.db.models import Max, Prefetch, QuerySet
 from django.utils import timezone
 
 from drivers.models import FavouriteLocation
-from drivers.selectors_find import LIST_COLUMNS, REMOVED, locations_visible
+from drivers.selectors_find import LIST_COLUMNS, locations_visible
 from roaming.models import EVSE, Connector, Location
+from roaming.services.summaries import REMOVED
 from tariffs import pricing
 from tariffs.pricing_service import DriverPriceError, DriverTariff, driver_tariff_get
 from tariffs.selectors import connector_power_kw, power_class_of

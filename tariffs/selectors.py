@@ -18,6 +18,7 @@ from django_countries import countries
 from roaming.models import Connector
 from roaming.ocpi.errors import OcpiError
 from roaming.ocpi.types import format_datetime
+from roaming.services.summaries import connector_power_w
 from tariffs.models import PlanSubscription, PowerClass, PricePlan, Tariff, TariffVersion, VatRate
 from tariffs.pricing import cost_round
 
@@ -338,18 +339,11 @@ def vat_rates_cache_clear(**kwargs: Any) -> None:
 
 # Connectors: power and power class.
 
-_PHASES = {"AC_1_PHASE": 1, "AC_2_PHASE": 2, "AC_2_PHASE_SPLIT": 2, "AC_3_PHASE": 3, "DC": 1}
-
 
 def connector_power_kw(connector: Connector) -> Decimal:
     """The connector's maximum power in kW: max_electric_power (W), else voltage x amperage x
     phases (OCPI gives AC_3_PHASE's voltage line to neutral)."""
-    if connector.max_electric_power:
-        watts = Decimal(connector.max_electric_power)
-    else:
-        phases = _PHASES.get(connector.power_type, 1)
-        watts = Decimal(connector.max_voltage) * Decimal(connector.max_amperage) * phases
-    return watts / 1000
+    return Decimal(connector_power_w(connector)) / 1000
 
 
 def power_class_of(*, power_type: str, power_kw: Decimal | None) -> str:
