@@ -17,8 +17,9 @@ COST_RISES = (
 
 
 def fast_network(partner: Partner, simulator) -> Partner:
-    """The simulator's tariffs and locations pulled; its energy (and cost) rise in seconds."""
-    simulator.configure(energy_speed=3000, session_tick=0.5)
+    """The simulator's tariffs and locations pulled; its energy (and cost) rise in seconds, in
+    small steps for about 20 s, so the cost is still rising when the page first shows it."""
+    simulator.configure(energy_speed=300, session_tick=0.5)
     partner_pull(partner=partner, module="tariffs")
     partner_pull(partner=partner, module="locations")
     return partner

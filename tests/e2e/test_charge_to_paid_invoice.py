@@ -45,7 +45,10 @@ def test_a_charge_from_start_to_paid_invoice(
     registered, simulator, driver, settings, tmp_path, mail_dir
 ):
     settings.BILLING_HOLDS_ENABLED = True
-    simulator.configure(energy_speed=3000)  # a few euros of energy in a few seconds
+    # Small steps, often: the car charges for about 20 s (0.4 kWh a push), so the cost is seen
+    # rising however late the worker picks up the first push; in big steps the battery could be
+    # full before the first running cost was rated, and the cost never rose after it.
+    simulator.configure(energy_speed=300, session_tick=0.5)
     partner_pull(partner=registered, module="tariffs")
     partner_pull(partner=registered, module="locations")
     save_card(driver, settings)
