@@ -101,6 +101,7 @@ class CpoSimulator:
         self.engine = ChargingEngine(self)
         self._initial = {**asdict(config), "token_a": self.peers.token_a}
         self._outbox: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._epoch = 0
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self.generate(config.locations, config.seed)
@@ -136,6 +137,7 @@ class CpoSimulator:
     ) -> None:
         """Back to a fresh start (for tests): settings as started, no peers, no faults, no
         sessions or CDRs, empty logs; a new network and token A when given."""
+        self._epoch += 1  # pushes queued for the old peers and sessions are dropped
         for peer in self.peers.registered():
             self.peers.remove(peer)
         self.peers = PeerBook(token_a or self._initial["token_a"] or new_token())
@@ -158,11 +160,17 @@ class CpoSimulator:
             peer.close()
 
     def later(self, delay: float, job: Callable[[], None]) -> None:
-        """Run `job` on the outbound worker after `delay` seconds."""
+        """Run `job` on the outbound worker after `delay` seconds, unless reset before then."""
+        epoch = self._epoch
+
+        def job_of_this_epoch() -> None:
+            if epoch == self._epoch:
+                job()
+
         if delay <= 0:
-            self._outbox.put(job)
+            self._outbox.put(job_of_this_epoch)
             return
-        timer = threading.Timer(delay, self._outbox.put, args=(job,))
+        timer = threading.Timer(delay, self._outbox.put, args=(job_of_this_epoch,))
         timer.daemon = True
         timer.start()
 

@@ -108,9 +108,12 @@ def simulator_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CpoS
 
 
 @pytest.fixture
-def simulator(simulator_process: CpoSimulator) -> CpoSimulator:
+def simulator(simulator_process: CpoSimulator) -> Iterator[CpoSimulator]:
     simulator_process.reset()
-    return simulator_process
+    yield simulator_process
+    # Quiet after the test: no pushes of its sessions reach the live server once the test's
+    # database access has ended.
+    simulator_process.reset()
 
 
 @pytest.fixture

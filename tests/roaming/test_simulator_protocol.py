@@ -2,6 +2,8 @@
 single objects, bad input. Here a second, in-process simulator plays the eMSP side of the
 handshake (our own server's side is in test_register*.py)."""
 
+import time
+
 import httpx
 import pytest
 
@@ -219,3 +221,13 @@ def test_command_results_are_configured_case_insensitively(simulator):
     simulator.configure(command_result="none")
 
     assert simulator.state()["config"]["command_result"] == "NONE"
+
+
+def test_a_reset_drops_the_pushes_still_queued_for_the_old_peers(emsp):
+    sent = []
+    emsp.later(0.3, lambda: sent.append("before the reset"))
+    emsp.reset()
+    emsp.later(0, lambda: sent.append("after the reset"))
+
+    time.sleep(0.6)
+    assert sent == ["after the reset"]
