@@ -183,29 +183,26 @@ def location_search_page(
     (`location_search_state`): two queries, the count riding along the page as window
     functions (a third, for the state, when the page is past the end)."""
     rows = list(
-        locations.annotate(
-            match_count=Window(Count("pk")),
-            match_updated=Window(Max("last_updated")),
-            match_saved=Window(Max("updated_at")),
-        )[offset : offset + limit]
+        locations.annotate(match_count=Window(Count("pk")), match_saved=Window(Max("updated_at")))[
+            offset : offset + limit
+        ]
     )
     if not rows:
-        count, updated = location_search_state(locations)
-        return rows, count, updated
-    first = rows[0]
-    return rows, first.match_count, max(first.match_updated, first.match_saved)
+        return rows, *location_search_state(locations)
+    return rows, rows[0].match_count, rows[0].match_saved
 
 
 def location_search_state(locations: QuerySet[Location]) -> tuple[int, datetime | None]:
-    """(count, newest change) of a search's matches, for ETag and Last-Modified: the greatest of
-    the CPO's last_updated (moved by every EVSE and connector update) and our updated_at."""
+    """(count, newest change) of a search's matches, for ETag and Last-Modified. The change is
+    our updated_at, on our clock: every write of a Location row moves it, those of its EVSEs
+    and Connectors too (they rewrite its summary). The CPO's last_updated is on the CPO's
+    clock and can be ahead of ours, hiding later changes."""
     state = (
         locations.prefetch_related(None)
         .order_by()
-        .aggregate(count=Count("pk"), updated=Max("last_updated"), saved=Max("updated_at"))
+        .aggregate(count=Count("pk"), saved=Max("updated_at"))
     )
-    moments = [state[name] for name in ("updated", "saved") if state[name] is not None]
-    return state["count"], max(moments, default=None)
+    return state["count"], state["saved"]
 
 
 def _box_around(latitude: float, longitude: float, radius_km: float) -> tuple[Decimal, ...]:

@@ -90,8 +90,7 @@ def evse_put(
     if evse is not None and model.last_updated < evse.last_updated:
         return StoreResult(evse, created=False, stale=True)
     stored = _evse_save(location, evse, model, data)
-    last_updated_bump(Location, location.pk, model.last_updated)
-    location_summaries_refresh(location_ids=[location.pk])
+    location_summaries_refresh(location_ids=[location.pk], last_updated=model.last_updated)
     return StoreResult(stored, created=evse is None)
 
 
@@ -117,8 +116,7 @@ def connector_put(
         return StoreResult(connector, created=False, stale=True)
     stored = _connector_save(evse, connector, model, data)
     last_updated_bump(EVSE, evse.pk, model.last_updated)
-    last_updated_bump(Location, location.pk, model.last_updated)
-    location_summaries_refresh(location_ids=[location.pk])
+    location_summaries_refresh(location_ids=[location.pk], last_updated=model.last_updated)
     return StoreResult(stored, created=connector is None)
 
 
@@ -179,11 +177,8 @@ def evse_patch(
     model = ocpi_validate(ocpi.EVSE if with_connectors else ocpi.EvseWithoutConnectors, merged)
     if moment < evse.last_updated:
         return StoreResult(evse, created=False, stale=True)
-    _evse_save(
-        evse.location, evse, model, merged, connectors=connectors, with_connectors=with_connectors
-    )
-    last_updated_bump(Location, evse.location_id, model.last_updated)
-    location_summaries_refresh(location_ids=[evse.location_id])
+    _evse_write(evse, model, merged, connectors=connectors, with_connectors=with_connectors)
+    location_summaries_refresh(location_ids=[evse.location_id], last_updated=model.last_updated)
     return StoreResult(evse, created=False)
 
 
@@ -209,22 +204,20 @@ def connector_patch(
         return StoreResult(connector, created=False, stale=True)
     _connector_save(evse, connector, model, merged)
     last_updated_bump(EVSE, evse.pk, model.last_updated)
-    last_updated_bump(Location, evse.location_id, model.last_updated)
-    location_summaries_refresh(location_ids=[evse.location_id])
+    location_summaries_refresh(location_ids=[evse.location_id], last_updated=model.last_updated)
     return StoreResult(connector, created=False)
 
 
 def _evse_locked(
     partner: Partner, country_code: str, party_id: str, location_id: str, evse_uid: str
 ) -> EVSE:
-    """The partner's stored EVSE with its Location, the EVSE row locked. One query.
+    """The partner's stored EVSE, its row locked. One query.
 
     An existing object is the caller's when it stored it (Location.partner); a party that is
     not the caller's finds nothing here (404), like a missing object.
     """
     evse = (
-        EVSE.objects.select_related("location")
-        .select_for_update(of=("self",))
+        EVSE.objects.select_for_update(of=("self",))
         .filter(
             location__country_code=country_code.upper(),
             location__party_id=party_id.upper(),
@@ -322,6 +315,17 @@ def _evse_save(
     """Write an EVSE (new or existing) and, unless told otherwise, its Connectors."""
     if evse is None:
         evse = EVSE(location=location, uid=model.uid)
+    return _evse_write(evse, model, data, connectors=connectors, with_connectors=with_connectors)
+
+
+def _evse_write(
+    evse: EVSE,
+    model: ocpi.EVSE,
+    data: dict[str, Any],
+    *,
+    connectors: list[Connector] | None = None,
+    with_connectors: bool = True,
+) -> EVSE:
     _evse_fill(evse, model, data)
     evse.save()
     if with_connectors:

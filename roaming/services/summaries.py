@@ -14,7 +14,12 @@ parking restrictions. A search for Type 2 connectors available now asks for the 
 
 import functools
 from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
 from typing import Any, NamedTuple, Protocol
+
+from django.db.models import DateTimeField, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
 
 from roaming.bulk import values_update
 from roaming.models import EVSE, Location
@@ -122,9 +127,14 @@ def location_summary_values(evses: Iterable[EvseLike]) -> dict[str, Any]:
     }
 
 
-def location_summaries_refresh(*, location_ids: Collection[int]) -> None:
+def location_summaries_refresh(
+    *, location_ids: Collection[int], last_updated: datetime | None = None
+) -> None:
     """Recompute the summary columns of these Locations from their stored EVSEs and
-    Connectors: one read, one write. Call it inside the transaction that changed them."""
+    Connectors: one read, one write. Call it inside the transaction that changed them.
+
+    The rows' updated_at becomes now (what a driver's list shows changed, so its ETag does);
+    `last_updated`, a child's, moves their last_updated forward in the same write."""
     if not location_ids:
         return
     evses: dict[int, dict[int, EvseOffer]] = {pk: {} for pk in location_ids}
@@ -145,7 +155,15 @@ def location_summaries_refresh(*, location_ids: Collection[int]) -> None:
             evse.connectors.append(ConnectorOffer(*connector))
     summaries = {pk: location_summary_values(by_pk.values()) for pk, by_pk in evses.items()}
     if len(summaries) <= FEW:
+        moved = {"updated_at": timezone.now()}
+        if last_updated is not None:
+            moved["last_updated"] = Greatest("last_updated", Value(last_updated, DateTimeField()))
         for pk, values in summaries.items():
-            Location.objects.filter(pk=pk).update(**values)
-    else:
-        values_update(Location, [{"id": pk, **v} for pk, v in summaries.items()], SUMMARY_FIELDS)
+            Location.objects.filter(pk=pk).update(**values, **moved)
+        return
+    rows = [{"id": pk, **values} for pk, values in summaries.items()]
+    values_update(Location, rows, (*SUMMARY_FIELDS, "updated_at"))
+    if last_updated is not None:
+        Location.objects.filter(pk__in=list(summaries), last_updated__lt=last_updated).update(
+            last_updated=last_updated
+        )

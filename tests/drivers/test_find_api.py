@@ -201,20 +201,27 @@ def test_an_unchanged_list_is_not_sent_again(app, cpo):
     assert garbage_date.status_code == 200
 
 
-def test_an_evse_status_update_from_the_cpo_changes_the_etag(app, cpo):
-    location = location_store(cpo)
-    first = app.get("/api/v1/locations", NEAR)
-    assert first.json()["results"][0]["available_count"] == 1
-    later = (timezone.now() + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
+def charging_pushed(cpo, location, last_updated: str) -> None:
+    """The CPO's status PATCH: its EVSE E1 is CHARGING."""
     evse_patch(
         partner=cpo,
-        patch={"status": "CHARGING", "last_updated": later},
+        patch={"status": "CHARGING", "last_updated": last_updated},
         country_code="NL",
         party_id="CPO",
         location_id=location.ocpi_id,
         evse_uid="E1",
     )
+
+
+def test_an_evse_status_update_from_the_cpo_changes_the_etag(app, cpo):
+    location = location_store(cpo)
+    # Stored a minute ago: Last-Modified has whole seconds, the update comes in a later one.
+    Location.objects.update(updated_at=timezone.now() - timedelta(minutes=1))
+    first = app.get("/api/v1/locations", NEAR)
+    assert first.json()["results"][0]["available_count"] == 1
+    later = (timezone.now() + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    charging_pushed(cpo, location, later)
     again = app.get("/api/v1/locations", NEAR, HTTP_IF_NONE_MATCH=first["ETag"])
     since = app.get("/api/v1/locations", NEAR, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
 
@@ -222,6 +229,24 @@ def test_an_evse_status_update_from_the_cpo_changes_the_etag(app, cpo):
     assert again["ETag"] != first["ETag"]
     assert again.json()["results"][0]["available_count"] == 0
     assert since.status_code == 200
+
+
+def test_a_status_update_older_than_its_location_still_changes_the_etag(app, cpo):
+    # The CPO's clocks differ per object: the EVSE's update is newer than the EVSE but older
+    # than the Location's own last_updated, which stays; the list still shows it changed.
+    location = location_store(cpo)
+    location_moment = timezone.now() + timedelta(days=1)
+    Location.objects.filter(pk=location.pk).update(last_updated=location_moment)
+    first = app.get("/api/v1/locations", NEAR)
+    later = (timezone.now() + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    charging_pushed(cpo, location, later)
+    again = app.get("/api/v1/locations", NEAR, HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert again.status_code == 200
+    assert again["ETag"] != first["ETag"]
+    assert again.json()["results"][0]["available_count"] == 0
+    assert Location.objects.get(pk=location.pk).last_updated == location_moment
 
 
 def test_a_location_hidden_by_staff_changes_the_etag(app, cpo):
@@ -340,7 +365,8 @@ def test_removed_evses_are_left_out_of_the_details(app, cpo):
 
 def test_the_last_modified_date_is_the_newest_change(app, cpo):
     moment = timezone.now().replace(microsecond=0) + timedelta(days=1)
-    LocationFactory(partner=cpo, last_updated=moment)
+    LocationFactory(partner=cpo, last_updated=moment + timedelta(days=1))  # the CPO's clock
+    Location.objects.update(updated_at=moment)  # ours
 
     response = app.get("/api/v1/locations", NEAR)
 

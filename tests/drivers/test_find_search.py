@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from drivers.selectors_find import (
     Bounds,
@@ -17,6 +16,7 @@ from drivers.selectors_find import (
     location_search_state,
 )
 from roaming.models import Location
+from roaming.services.summaries import location_summaries_refresh
 from tests.roaming.factories import ConnectorFactory, EVSEFactory, LocationFactory, charger
 
 CENTRE = (Decimal("52.3791"), Decimal("4.9003"))
@@ -226,7 +226,8 @@ def test_the_state_of_the_matches_moves_with_their_newest_change(cpo):
     count, updated = location_search_state(search)
     assert count == 1
 
-    Location.objects.filter(pk=first.pk).update(last_updated=timezone.now() + timedelta(hours=1))
+    first.evses.update(status="CHARGING")
+    location_summaries_refresh(location_ids=[first.pk])  # as every write of an EVSE does
 
     assert location_search_state(search)[1] > updated
 
