@@ -4,9 +4,10 @@ and the Location detail page. PostgreSQL only (the earthdistance index is what i
 A throwaway database (`bench_<name>`) gets BENCH_DRIVER_LOCATIONS Locations (default 20,000, about
 3 EVSEs of 2 connectors each; a third of them around four Dutch city centres, the rest spread
 over the Netherlands), written with COPY (roaming.bulk), one CPO tariff and a driver. gunicorn
-serves the app (BENCH_DRIVER_WORKERS sync workers, default 4); `wrk` with BENCH_DRIVER_CLIENTS
-connections (default 20) asks GET /api/v1/locations for points around Amsterdam (5 km, two
-filters: Type 2 and available now; 20 per page) for BENCH_DRIVER_SECONDS (default 20) after a
+serves the app (as deployed, gunicorn.conf.py; or BENCH_DRIVER_WORKERS sync workers); `wrk`
+with BENCH_DRIVER_CLIENTS connections (default 20) asks GET /api/v1/locations for points
+around Amsterdam (5 km, two filters: Type 2 and available now; 20 per page) for
+BENCH_DRIVER_SECONDS (default 20) after a
 warm-up. The floor is the same query (the page of 20 with the count of all matches) in raw SQL
 from as many threads, each on its own connection. Then the detail page of Locations
 around Amsterdam, one client. Targets: API p95 < 50 ms and within 5x of the floor's p95;
@@ -30,7 +31,7 @@ from urllib.parse import urlencode
 import httpx
 
 from bench.bench_roaming import _percentile, _serve, _setup_database
-from bench.load import LoadResult, lua_string, wrk_run
+from bench.load import LoadResult, gunicorn_workers, lua_string, wrk_run
 from tests.processes import free_port
 
 LOCATIONS = int(os.environ.get("BENCH_DRIVER_LOCATIONS", "20000"))
@@ -266,7 +267,7 @@ def run() -> str:
     seconds = float(os.environ.get("BENCH_DRIVER_SECONDS", "20"))
     warm_up = float(os.environ.get("BENCH_DRIVER_WARMUP", "5"))
     clients = int(os.environ.get("BENCH_DRIVER_CLIENTS", "20"))
-    workers = int(os.environ.get("BENCH_DRIVER_WORKERS", "4"))
+    workers, running = gunicorn_workers("BENCH_DRIVER_WORKERS")
     database_url, old_name = _setup_database()
     from django.db import connection
 
@@ -314,7 +315,7 @@ def run() -> str:
     api_p95, floor_p95 = api.p95_ms, _percentile(floor, 0.95)
     return "\n".join([
         f"Setup: {LOCATIONS} Locations (EVSEs, connectors by COPY in {seed_seconds:.0f} s); "
-        f"gunicorn with {workers} sync workers; the API loaded by `wrk` with {clients} "
+        f"gunicorn with {running} sync workers; the API loaded by `wrk` with {clients} "
         f"connections, the floor by {clients} Python threads each with its own connection, on "
         f"the same machine, {seconds:.0f} s after a {warm_up:.0f} s warm-up; points within ~4 km "
         "of Amsterdam "

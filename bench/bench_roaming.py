@@ -9,10 +9,12 @@ its peak RSS and CPU are its own; a database of its own beside DATABASE_URL, Pos
 - incremental pull after 1 % of the locations changed: target under 3 s.
 
 Receivers: a throwaway database (`bench_<name>`) gets one CPO with 40 Locations of 4 EVSEs;
-gunicorn serves the app (BENCH_ROAMING_WORKERS sync workers, default 4) and `wrk`, with each
-number of connections in BENCH_ROAMING_CLIENTS (default 8,16), sends PATCH {status, last_updated}
-for BENCH_ROAMING_SECONDS (default 10) seconds, each thread on its own EVSEs with increasing
-last_updated, so every PATCH is a real write (EVSE row, then the Location's last_updated).
+gunicorn serves the app (as deployed: gunicorn.conf.py, one sync worker per core; or
+BENCH_ROAMING_WORKERS sync workers) and `wrk`, with each number of connections in
+BENCH_ROAMING_CLIENTS (default 8,16), sends PATCH {status, last_updated} for
+BENCH_ROAMING_SECONDS (default 10) seconds, each thread on its own EVSEs with increasing
+last_updated, so every PATCH is a real write (the EVSE row, then its Location's summary and
+last_updated).
 Targets: >= 200 PATCH/s with p95 < 50 ms; authorise within 1 s.
 """
 
@@ -34,7 +36,7 @@ import dj_database_url
 import django
 import httpx
 
-from bench.load import LoadResult, lua_string, wrk_run
+from bench.load import LoadResult, gunicorn_workers, lua_string, wrk_run
 from tests.processes import free_port, stop, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -305,11 +307,13 @@ def _seed() -> tuple[str, list[str], str]:
     return token, paths, "BENCH0001"
 
 
-def _serve(database_url: str, port: int, workers: int) -> subprocess.Popen:
+def _serve(database_url: str, port: int, workers: int | None) -> subprocess.Popen:
+    """gunicorn as deployed (gunicorn.conf.py), or with this many workers."""
     env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+    chosen = ["--workers", str(workers)] if workers else []
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "emsp.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning"],
+         *chosen, "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -382,7 +386,7 @@ def _receivers() -> str:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     seconds = float(os.environ.get("BENCH_ROAMING_SECONDS", "10"))
     levels = [int(n) for n in os.environ.get("BENCH_ROAMING_CLIENTS", "8,16").split(",")]
-    workers = int(os.environ.get("BENCH_ROAMING_WORKERS", "4"))
+    workers, running = gunicorn_workers("BENCH_ROAMING_WORKERS")
     database_url, old_name = _setup_database()
     from django.db import connection
 
@@ -415,7 +419,7 @@ def _receivers() -> str:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     authorize = _row(auth_latencies)
     return "\n".join([
-        f"Setup: gunicorn with {workers} sync workers; load from `wrk` (2 threads, the number of "
+        f"Setup: gunicorn with {running} sync workers; load from `wrk` (2 threads, the number of "
         f"connections in the table) on the same machine, {seconds:.0f} s each after a warm-up; "
         f"{RECEIVER_LOCATIONS * EVSES_PER_LOCATION} EVSEs in {RECEIVER_LOCATIONS} Locations; "
         f"database `{connection.vendor}`.",

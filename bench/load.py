@@ -6,12 +6,21 @@ client's. A Lua script builds each request; `done()` prints the figures as JSON.
 from __future__ import annotations
 
 import json
+import os
+import runpy
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def gunicorn_workers(variable: str) -> tuple[int | None, int]:
+    """The workers a benchmark asks for in `variable` (None: as deployed), and how many run."""
+    chosen = int(os.environ.get(variable) or 0) or None
+    return chosen, chosen or runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]
+
 
 # Shared Lua: per-thread numbering, failures counted by `response()`, JSON summary from `done()`.
 _LUA_COMMON = r"""
