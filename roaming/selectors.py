@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,11 +40,7 @@ def partner_authenticate(*, authorization: str | None) -> Authenticated | None:
     if not candidates:
         return None
     hashes = list(candidates)
-    partner = (
-        Partner.objects.filter(Q(token_c_hash__in=hashes) | Q(token_a_hash__in=hashes))
-        .exclude(status=Partner.Status.SUSPENDED)
-        .first()
-    )
+    partner = _partner_by_token_hash(hashes)
     if partner is None:
         return None
     with_token_a = partner.token_c_hash not in candidates
@@ -54,6 +50,19 @@ def partner_authenticate(*, authorization: str | None) -> Authenticated | None:
     if not with_token_a and partner.status != Partner.Status.CONNECTED:
         return None
     return Authenticated(partner=partner, token=candidate.token, with_token_a=with_token_a)
+
+
+def _partner_by_token_hash(hashes: list[str]) -> Partner | None:
+    # Raw SQL: every OCPI request starts here, and building this query with the ORM cost
+    # three times what running it does (the EVSE status PATCH benchmark).
+    marks = ", ".join(["%s"] * len(hashes))
+    query = (
+        f"SELECT * FROM {Partner._meta.db_table}"  # noqa: S608 (only placeholders are inserted)
+        f" WHERE (token_c_hash IN ({marks}) OR token_a_hash IN ({marks})) AND status <> %s"
+        " ORDER BY id LIMIT 1"
+    )
+    found = Partner.objects.raw(query, [*hashes, *hashes, Partner.Status.SUSPENDED])
+    return next(iter(found), None)
 
 
 def partner_parties(*, partner: Partner) -> frozenset[tuple[str, str]]:
