@@ -48,13 +48,12 @@ class ApiRateThrottle(SimpleRateThrottle):
         return False
 
     def _increment(self, key: str) -> int:
-        if self.cache.add(key, 1, timeout=self.duration * 2):
-            return 1
         try:
             return self.cache.incr(key)
-        except ValueError:  # expired between the two calls
-            self.cache.add(key, 1, timeout=self.duration * 2)
-            return 1
+        except ValueError:  # the window's first request
+            if self.cache.add(key, 1, timeout=self.duration * 2):
+                return 1
+            return self.cache.incr(key)  # another request counted first, meanwhile
 
     def wait(self) -> float:
         return max(1.0, self.wait_seconds)

@@ -19,16 +19,12 @@ def summaries_fill(apps, schema_editor) -> None:
     pks = list(Location.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(pks), BATCH):
         batch = pks[start : start + BATCH]
-        evses = {
-            pk: EvseOffer(status, restrictions or [], [])
-            for pk, status, restrictions in EVSE.objects.filter(location_id__in=batch).values_list(
-                "pk", "status", "parking_restrictions"
-            )
-        }
+        evses = {}
         by_location = {pk: [] for pk in batch}
-        for pk, location_id in EVSE.objects.filter(location_id__in=batch).values_list(
-            "pk", "location_id"
-        ):
+        for pk, location_id, status, restrictions in EVSE.objects.filter(
+            location_id__in=batch
+        ).values_list("pk", "location_id", "status", "parking_restrictions"):
+            evses[pk] = EvseOffer(status, restrictions or [], [])
             by_location[location_id].append(evses[pk])
         for evse_pk, *columns in Connector.objects.filter(evse_id__in=list(evses)).values_list(
             "evse_id", "standard", "max_electric_power", "max_voltage", "max_amperage", "power_type"
