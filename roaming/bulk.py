@@ -157,7 +157,8 @@ def _copy(cursor, table: str, fields: Sequence[models.Field], rows, *, adding: b
     )
     database = connections[DEFAULT_DB_ALIAS]  # the wrapper itself, not the per-call proxy
     prepared = [(field, _preparer(field, database)) for field in fields]
-    with cursor.cursor.copy(statement) as copy:
+    # Django's cursor wrapper has no COPY; its errors still come out as Django's DatabaseError.
+    with cursor.db.wrap_database_errors, cursor.cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row([to_db(field.pre_save(row, adding)) for field, to_db in prepared])
 
@@ -186,7 +187,7 @@ def _values_copy(
         for index, field in enumerate(fields)
         if not (isinstance(field, PASS_THROUGH) or field.is_relation)
     ]
-    with cursor.cursor.copy(statement) as copy:
+    with cursor.db.wrap_database_errors, cursor.cursor.copy(statement) as copy:
         write = copy.write_row
         for row in rows:
             values = list(pick({**defaults, **row} if defaults else row))

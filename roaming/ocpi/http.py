@@ -131,10 +131,10 @@ def ocpi_request(
     own_client = client is None
     http = client or httpx.Client(follow_redirects=False)
     try:
-        response = http.request(
+        with http.stream(
             method, url, headers=headers, content=content, params=params, timeout=timeout
-        )
-        raw = response.read()
+        ) as response:
+            raw = _body_read(response, MAX_RESPONSE_BYTES)
     except httpx.TimeoutException as error:
         raise fail(f"timed out after {timeout} s: {error!r}", retryable=True) from error
     except httpx.HTTPError as error:
@@ -143,9 +143,11 @@ def ocpi_request(
         if own_client:
             http.close()
     status = response.status_code
-    if len(raw) > MAX_RESPONSE_BYTES:
+    if raw is None:
         raise fail(
-            f"response of {len(raw)} bytes is too large", retryable=False, http_status=status
+            f"response of more than {MAX_RESPONSE_BYTES} bytes is too large",
+            retryable=False,
+            http_status=status,
         )
     body = _envelope_or_none(raw)
     ocpi_status = body.get("status_code") if body else None
@@ -181,6 +183,18 @@ def ocpi_request(
         },
     )
     return OcpiHttpResponse(status, dict(response.headers), body, request_id, correlation_id)
+
+
+def _body_read(response: httpx.Response, limit: int) -> bytes | None:
+    """The (decoded) body, read no further than `limit` bytes: None when it is longer. Kept
+    out of the Response, which lives on in a reference cycle until the collector runs."""
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _envelope_or_none(raw: bytes) -> dict[str, Any] | None:

@@ -6,7 +6,7 @@ child's change moves its parents' last_updated forward; EVSEs and Connectors are
 A PATCH is merged into the stored object and the result validated as a whole.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -428,63 +428,106 @@ class BulkResult:
     errors: list[dict[str, str]]
 
 
+class Received(NamedTuple):
+    """A received OCPI object, validated, with its row values by attname and its children
+    (a Location's EVSEs, an EVSE's Connectors), made before any database work."""
+
+    model: Any
+    row: dict[str, Any]
+    children: list["Received"]
+
+
+def locations_receive(items: list[Any]) -> list[Received | OcpiError]:
+    """Each received Location validated and mapped onto rows, or why it is not valid. No
+    database: a pull does this for the next page while the current one is being stored."""
+    received: list[Received | OcpiError] = []
+    for data in items:
+        try:
+            model = ocpi_validate(ocpi.Location, data)
+        except OcpiError as error:
+            received.append(error)
+            continue
+        row = _location_values(model, without(data, "evses"))
+        row.update(location_summary_values(model.evses))  # written for new Locations
+        evses = [
+            Received(evse, _evse_values(evse, evse_data), _connectors_receive(evse, evse_data))
+            for evse, evse_data in zip(model.evses, data.get("evses") or [], strict=True)
+        ]
+        received.append(Received(model, row, evses))
+    return received
+
+
+def _connectors_receive(evse: ocpi.EVSE, data: dict[str, Any]) -> list[Received]:
+    return [
+        Received(connector, _connector_values(connector, connector_data), [])
+        for connector, connector_data in zip(evse.connectors, data["connectors"], strict=True)
+    ]
+
+
 @transaction.atomic
-def location_bulk_put(*, partner: Partner, items: list[Any]) -> BulkResult:
+def location_bulk_put(
+    *,
+    partner: Partner,
+    items: list[Any],
+    received: list[Received | OcpiError] | None = None,
+) -> BulkResult:
     """Store many full Locations, as `location_put` would one by one: each is validated and
     must belong to the partner (else it is skipped with an error); a Location older than the
     stored one is ignored; an EVSE or Connector is written when not older than the stored one
     and never deleted. Rows are locked like the per-object path, so pushes arriving meanwhile
-    are serialised with the page. Rows are written as dicts of values (no model instances)."""
+    are serialised with the page. Rows are written as dicts of values (no model instances).
+    `received`: what `locations_receive` made of these items, when done beforehand."""
     parties = partner_parties(partner=partner)
-    incoming: dict[tuple[str, str, str], tuple[ocpi.Location, dict[str, Any]]] = {}
+    incoming: dict[tuple[str, str, str], Received] = {}
     errors = []
-    for index, data in enumerate(items):
+    if received is None:
+        received = locations_receive(items)
+    for index, (data, item) in enumerate(zip(items, received, strict=True)):
         try:
-            model = ocpi_validate(ocpi.Location, data)
+            if isinstance(item, OcpiError):
+                raise item
             partner_party_check(
                 partner=partner,
-                country_code=model.country_code,
-                party_id=model.party_id,
+                country_code=item.model.country_code,
+                party_id=item.model.party_id,
                 parties=parties,
             )
         except OcpiError as error:
             name = data.get("id") if isinstance(data, dict) else None
             errors.append({"object": str(name or f"#{index}"), "error": error.message})
             continue
+        model = item.model
         key = (model.country_code.upper(), model.party_id.upper(), model.id.upper())
-        if key not in incoming or model.last_updated >= incoming[key][0].last_updated:
-            incoming[key] = (model, data)
+        if key not in incoming or model.last_updated >= incoming[key].model.last_updated:
+            incoming[key] = item
     stored_rows = _locations_for_update(incoming)
     stale = 0
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     writes: list[_Write] = []
-    for key, (model, data) in incoming.items():
+    for key, item in incoming.items():
         stored = stored_rows.get(key)
-        if stored is not None and model.last_updated < stored.last_updated:
+        if stored is not None and item.model.last_updated < stored.last_updated:
             stale += 1
             continue
-        row = _location_values(model, without(data, "evses"))
+        row = item.row
         row["partner_id"] = partner.pk
         if stored is None:
-            row.update(country_code=key[0], party_id=key[1], ocpi_id=model.id)
-            row.update(location_summary_values(model.evses))
+            row.update(country_code=key[0], party_id=key[1], ocpi_id=item.model.id)
             new.append(row)
         else:
             row["id"] = stored.pk
             if (stored.raw, stored.last_updated) != (row["raw"], row["last_updated"]):
                 changed.append(row)
-        writes.append(_Write(row, stored is not None, model.evses, data.get("evses") or []))
+        writes.append(_Write(row, stored is not None, item.children))
     values_insert(Location, new)
     values_update(Location, changed, LOCATION_FIELDS)
     evse_writes, evses_written = _children_write(
-        EVSE, writes, "location_id", ("uid", "uid"), _evse_values, EVSE_FIELDS,
-        children_of=lambda model, data: (model.connectors, data["connectors"]),
-    )  # fmt: skip
+        EVSE, writes, "location_id", ("uid", "uid"), EVSE_FIELDS
+    )
     _, connectors_written = _children_write(
-        Connector, evse_writes, "evse_id", ("ocpi_id", "id"), _connector_values,
-        CONNECTOR_FIELDS,
-    )  # fmt: skip
+        Connector, evse_writes, "evse_id", ("ocpi_id", "id"), CONNECTOR_FIELDS
+    )
     # New Locations got their summaries from what came in; stored ones are read again.
     stored_pks = {stored.pk for stored in stored_rows.values()}
     location_summaries_refresh(location_ids=(evses_written | connectors_written) & stored_pks)
@@ -508,8 +551,7 @@ class _Write(NamedTuple):
 
     values: dict[str, Any]
     stored: bool
-    children: list[Any]
-    children_data: list[Any]
+    children: list[Received]
     location_id: int | None = None
 
 
@@ -537,10 +579,7 @@ def _children_write(
     parents: list[_Write],
     parent_field: str,
     key: tuple[str, str],
-    values_of: Callable[[Any, dict[str, Any]], dict[str, Any]],
     fields: tuple[str, ...],
-    *,
-    children_of: Callable[[Any, dict[str, Any]], tuple[list[Any], list[Any]]] | None = None,
 ) -> tuple[list[_Write], set[int]]:
     """Write the child rows (EVSEs of Locations, Connectors of EVSEs): new ones, and stored
     ones the incoming object is not older than (updated when changed). `key` names the
@@ -561,12 +600,12 @@ def _children_write(
     for parent in parents:
         parent_pk = parent.values["id"]
         location_id = parent.location_id or parent_pk
-        for child_model, child_data in zip(parent.children, parent.children_data, strict=True):
-            child_key = getattr(child_model, ocpi_key)
+        for child in parent.children:
+            child_key = getattr(child.model, ocpi_key)
             row_stored = stored.get((parent_pk, child_key.upper())) if stored else None
-            if row_stored is not None and child_model.last_updated < row_stored.last_updated:
+            if row_stored is not None and child.model.last_updated < row_stored.last_updated:
                 continue
-            row = values_of(child_model, child_data)
+            row = child.row
             if row_stored is None:
                 row[parent_field] = parent_pk
                 row[column] = child_key
@@ -577,9 +616,7 @@ def _children_write(
                 if (row_stored.raw, row_stored.last_updated) != (row["raw"], row["last_updated"]):
                     changed.append(row)
                     written.add(location_id)
-            if children_of is not None:
-                children = children_of(child_model, child_data)
-                writes.append(_Write(row, row_stored is not None, *children, location_id))
+            writes.append(_Write(row, row_stored is not None, child.children, location_id))
     values_insert(model, new)
     values_update(model, changed, fields)
     return writes, written

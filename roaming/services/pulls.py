@@ -7,7 +7,8 @@ One run crawls one module of one partner in one window [date_from, date_to):
 T = now is frozen as date_to before the first page and recorded as the module's sync point
 only after the last page. Each page is stored in one transaction together with the run's
 progress (pages, objects, where to resume), so a failure loses nothing already stored and
-the next run resumes the same window at the next page. Memory stays flat: pages stream.
+the next run resumes the same window at the next page. Memory stays flat: pages stream,
+and while one page is stored the next is fetched and validated on a thread (one ahead).
 
 Objects are stored by the same services as pushes (one place decides how a Location, Tariff,
 Session or CDR is stored; a CDR pulled after it was pushed is the same CDR, stored once).
@@ -16,6 +17,8 @@ Locations go through the bulk variant of the Locations receiver, with the same r
 
 import gc
 import logging
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,7 +38,7 @@ from roaming.ocpi.types import format_datetime, parse_datetime
 from roaming.outbound import PartnerUnavailable, partner_client, partner_endpoint_url
 from roaming.services.cdrs import cdr_post
 from roaming.services.common import StoreResult
-from roaming.services.locations import BulkResult, location_bulk_put
+from roaming.services.locations import BulkResult, location_bulk_put, locations_receive
 from roaming.services.partners import partner_sync_mark
 from roaming.services.sessions import session_put
 from roaming.signals import cdrs_stored
@@ -106,10 +109,12 @@ def partner_pull(
             )
         _run_resume_point(run, crawl.next_url)
         try:
-            for page in crawl:
-                _page_store(run, partner, module, page, crawl)
-                if on_page:
-                    on_page(run, page, crawl)
+            with _collector_paused() as collect_if_grown:
+                for fetched in _pages_ahead(crawl, PREPARE.get(module)):
+                    _page_store(run, partner, module, fetched)
+                    if on_page:
+                        on_page(run, fetched.page, crawl)
+                    collect_if_grown()
         except OcpiRequestError as error:
             _run_failed(run, error.message, url=error.url, retryable=error.retryable)
             return run
@@ -196,20 +201,73 @@ def _run_resume_point(run: SyncRun, url: str | None) -> None:
     run.save(update_fields=["resume_url"])
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """A page with what the crawl knew when it arrived (`received`: objects before it), and
+    what was `prepared` of its items ahead of storing (validated OCPI objects, or None)."""
+
+    page: Page
+    received: int
+    total_count: int | None
+    prepared: Any = None
+
+
+_END = object()
+
+
+def _pages_ahead(crawl: Crawl, prepare: Callable[[list[Any]], Any] | None) -> Iterator[Fetched]:
+    """The crawl's pages, each fetched and prepared on a thread while the page before it is
+    stored: waiting on the CPO and parsing overlap waiting on the database. One page ahead at
+    most, so memory stays flat; the thread's faults are raised here, in order."""
+    ahead: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand_over(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fetch() -> None:
+        try:
+            for page in crawl:
+                prepared = prepare(page.items) if prepare else None
+                if not hand_over(Fetched(page, crawl.received, crawl.total_count, prepared)):
+                    return
+        except BaseException as error:  # re-raised in the storing thread
+            hand_over(error)
+            return
+        hand_over(_END)
+
+    thread = threading.Thread(target=fetch, name="ocpi-pull-fetch", daemon=True)
+    thread.start()
+    try:
+        while (item := ahead.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
 @transaction.atomic
-def _page_store(run: SyncRun, partner: Partner, module: str, page: Page, crawl: Crawl) -> None:
+def _page_store(run: SyncRun, partner: Partner, module: str, fetched: Fetched) -> None:
     """Store one page and the run's progress together: either both commit or neither."""
-    with _collector_paused():
-        stored, errors = STORE[module](partner, page.items)
+    page = fetched.page
+    stored, errors = STORE[module](partner, page.items, fetched.prepared)
     run.pages += 1
     run.objects_stored += stored
     run.errors += len(errors)
     for error in errors:
         _log(run, error)
     if not page.reread:
-        run.objects_received = crawl.received + len(page.items)
+        run.objects_received = fetched.received + len(page.items)
         run.resume_url = page.next_url or ""
-    run.total_count = crawl.total_count
+    run.total_count = fetched.total_count
     run.save(
         update_fields=[
             "pages",
@@ -223,17 +281,33 @@ def _page_store(run: SyncRun, partner: Partner, module: str, page: Page, crawl: 
     )
 
 
+# Tracked objects a pull may pile up before the collector runs: what stays alive from one page
+# to the next (the page fetched ahead: its JSON and rows) stays level; cycles add up.
+COLLECT_AFTER_GROWTH = 300_000
+
+
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while a page is stored. Storing a page makes
-    hundreds of thousands of short-lived, acyclic objects (dicts, lists, OCPI models) that
-    reference counting frees at once; the collector would only traverse them, and everything
-    else alive, again and again (a third of the CPU of a pull of Locations). Whatever cycles
-    are made meanwhile are collected as usual once it runs again, after the page."""
+def _collector_paused() -> Iterator[Callable[[], None]]:
+    """Python's cyclic garbage collector paused during a pull; yields a check to call after
+    each page, which collects once tracked objects have piled up. A pull makes millions of
+    short-lived, acyclic objects (dicts, lists, OCPI models) that reference counting frees at
+    once; the collector, running by itself, would traverse them and the page fetched ahead
+    again and again (a third of the CPU of a pull of Locations). The few cycles made
+    meanwhile (HTTP responses, ORM objects) wait for the check, or for the end of the pull."""
     enabled = gc.isenabled()
     gc.disable()
+    level: int | None = None
+
+    def collect_if_grown() -> None:
+        nonlocal level
+        count = gc.get_count()[0]  # tracked since the last collection, alive
+        level = count if level is None else min(level, count)
+        if count - level > COLLECT_AFTER_GROWTH:
+            gc.collect()
+            level = None
+
     try:
-        yield
+        yield collect_if_grown
     finally:
         if enabled:
             gc.enable()
@@ -282,7 +356,9 @@ def _store_each(
     """Store a page object by object (each in its own savepoint: a bad one is skipped).
     Counted as stored: new or changed objects (`only_new`: new ones, for immutable CDRs)."""
 
-    def store_page(partner: Partner, items: list[Any]) -> tuple[int, list[dict[str, str]]]:
+    def store_page(
+        partner: Partner, items: list[Any], prepared: None = None
+    ) -> tuple[int, list[dict[str, str]]]:
         stored, errors = 0, []
         for index, data in enumerate(items):
             try:
@@ -297,7 +373,9 @@ def _store_each(
     return store_page
 
 
-def _store_cdrs(partner: Partner, items: list[Any]) -> tuple[int, list[dict[str, str]]]:
+def _store_cdrs(
+    partner: Partner, items: list[Any], prepared: None = None
+) -> tuple[int, list[dict[str, str]]]:
     """CDRs one by one (a bad one is skipped), the page's new ones announced together so that
     billing rates them as one batch."""
     new_ids: list[int] = []
@@ -314,12 +392,16 @@ def _store_cdrs(partner: Partner, items: list[Any]) -> tuple[int, list[dict[str,
     return stored, errors
 
 
-def _store_locations(partner: Partner, items: list[Any]) -> tuple[int, list[dict[str, str]]]:
-    result: BulkResult = location_bulk_put(partner=partner, items=items)
+def _store_locations(
+    partner: Partner, items: list[Any], prepared: list[Any] | None = None
+) -> tuple[int, list[dict[str, str]]]:
+    result: BulkResult = location_bulk_put(partner=partner, items=items, received=prepared)
     return result.stored, result.errors
 
 
-STORE: dict[str, Callable[[Partner, list[Any]], tuple[int, list[dict[str, str]]]]] = {
+# What is done with a page's items on the fetching thread (no database there).
+PREPARE: dict[str, Callable[[list[Any]], Any]] = {"locations": locations_receive}
+STORE: dict[str, Callable[[Partner, list[Any], Any], tuple[int, list[dict[str, str]]]]] = {
     "locations": _store_locations,
     "tariffs": _store_each(tariff_put),
     "sessions": _store_each(session_put),

@@ -156,3 +156,19 @@ def test_an_ocpi_client_error_status_is_final(simulator, peer_token):
 def test_a_timeout_is_mandatory():
     with pytest.raises(ValueError, match="timeout"):
         OcpiClient(token=TOKEN, timeout=0)
+
+
+def test_an_answer_over_the_size_limit_is_refused_without_reading_it_all(
+    simulator, peer_token, monkeypatch
+):
+    monkeypatch.setattr("roaming.ocpi.http.MAX_RESPONSE_BYTES", 20_000)
+
+    with client() as ocpi:
+        small = ocpi.get(f"{simulator.ocpi}/locations?limit=2", module="locations")
+        with pytest.raises(OcpiRequestError) as error:
+            ocpi.get(f"{simulator.ocpi}/locations?limit=50", module="locations")
+
+    assert len(small.data) == 2
+    assert "more than 20000 bytes is too large" in error.value.message
+    assert error.value.retryable is False
+    assert len(simulator.requests("locations")) == 2

@@ -2,10 +2,12 @@
 next run resumes the same window where it stopped and loses nothing."""
 
 import datetime as dt
+import threading
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from roaming.models import Location, SyncRun
@@ -144,3 +146,56 @@ def test_the_pull_command_fails_loudly_and_says_it_will_resume(network, simulato
         call_command("ocpi_pull", "--module", "locations", "--limit", "50")
 
     assert "failed" in capsys.readouterr().out
+
+
+@pytest.fixture
+def database_refusing_page_3(network):
+    """PostgreSQL itself refuses the statement that stores the 41st Location (page 3 at
+    limit 20): a real database failure while the next page is already being fetched.
+    Yields how to lift the fault."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the fault is a PostgreSQL trigger")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_refuse_page_3() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN IF (SELECT count(*) FROM roaming_location) > 40 THEN"
+            " RAISE EXCEPTION 'disk full (test)'; END IF; RETURN NULL; END $$;"
+            "CREATE TRIGGER test_refuse_page_3 AFTER INSERT ON roaming_location"
+            " FOR EACH STATEMENT EXECUTE FUNCTION test_refuse_page_3()"
+        )
+
+    def lift() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DROP TRIGGER IF EXISTS test_refuse_page_3 ON roaming_location;"
+                "DROP FUNCTION IF EXISTS test_refuse_page_3()"
+            )
+
+    yield lift
+    lift()
+
+
+def test_a_database_failure_while_storing_stops_the_page_fetched_ahead_and_the_run_resumes(
+    network, simulator, database_refusing_page_3
+):
+    with pytest.raises(DatabaseError, match="disk full"):
+        partner_pull(partner=network, module="locations", limit=20)
+
+    failed = SyncRun.objects.get()
+    assert failed.status == SyncRun.Status.FAILED
+    assert (failed.pages, Location.objects.count()) == (2, 40)  # page 3 not half-written
+    assert "disk full" in failed.error_log[-1]["error"]
+    assert "offset=40" in failed.resume_url
+    # The page after the failed one may have been fetched ahead, nothing beyond it.
+    assert offsets(simulator)[:3] == [0, 20, 40]
+    assert set(offsets(simulator)[3:]) <= {60}
+    assert not [t for t in threading.enumerate() if t.name == "ocpi-pull-fetch"]
+
+    database_refusing_page_3()
+    simulator.admin("DELETE", "requests")
+    resumed = partner_pull(partner=network, module="locations", limit=20)
+
+    assert resumed.resumed_from == failed
+    assert resumed.status == SyncRun.Status.SUCCEEDED
+    assert offsets(simulator) == [40, 60, 80]
+    assert Location.objects.count() == 100

@@ -1,12 +1,16 @@
 """Full pulls from the CPO simulator (a real process) into our database, with SyncRun records
 and the receivers' rules (ownership, last_updated, CDRs stored once)."""
 
+import gc
+import weakref
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from roaming.models import CDR, EVSE, Connector, Location, Session, SyncRun
 from roaming.ocpi.types import parse_datetime
+from roaming.services import pulls
 from roaming.services.pulls import PullError, partner_pull, partner_pull_all
 from roaming.signals import cdr_stored, cdrs_stored
 from roaming.tasks import pull_partner
@@ -241,3 +245,28 @@ def test_a_real_worker_runs_the_pull_task_by_id(registered, simulator, tmp_path)
     assert [run["status"] for run in runs] == ["succeeded", "succeeded"]
     assert Location.objects.count() == 60
     assert Tariff.objects.count() == 48
+
+
+class _Node:
+    """An object in a reference cycle: only the cyclic collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.mark.django_db(transaction=False)
+def test_cycles_made_during_a_long_pull_are_collected_once_they_pile_up(monkeypatch):
+    monkeypatch.setattr(pulls, "COLLECT_AFTER_GROWTH", 5_000)
+    with pulls._collector_paused() as after_page:
+        assert not gc.isenabled()
+        after_page()
+        first = weakref.ref(_Node())
+        after_page()
+        assert first() is not None  # a few cycles wait: collecting is not free
+
+        for _ in range(10_000):
+            _Node()
+        after_page()
+
+        assert first() is None
+    assert gc.isenabled()
