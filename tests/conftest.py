@@ -38,19 +38,27 @@ def _fresh_cache():
     cache.clear()
 
 
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
+
 @pytest.fixture(autouse=True)
-def _staff_roles_exist(_django_db_helper):
+def _staff_roles_exist(request):
     """A transactional test empties every table at its end, the role groups made by a data
-    migration too: make them again for the tests that follow (one query when they exist)."""
+    migration too: make them again for the tests that follow (one query when they exist).
+    Only for tests that use the database: asked for by any other test, the database fixture
+    would open the real (non-test) database when no selected test made pytest-django set up
+    the test one."""
+    if not (
+        request.node.get_closest_marker("django_db")
+        or DATABASE_FIXTURES & set(request.fixturenames)
+    ):
+        return
+    request.getfixturevalue("_django_db_helper")
     from django.contrib.auth.models import Group
 
     from emsp.roles import staff_groups_sync
 
-    try:
-        missing = not Group.objects.exists()
-    except RuntimeError:  # this test has no database access
-        return
-    if missing:
+    if not Group.objects.exists():
         staff_groups_sync()
 
 
