@@ -212,35 +212,36 @@ class Fetched:
     prepared: Any = None
 
 
-_END = object()
+_END = object()  # the crawl has no more pages
 
 
 def _pages_ahead(crawl: Crawl, prepare: Callable[[list[Any]], Any] | None) -> Iterator[Fetched]:
     """The crawl's pages, each fetched and prepared on a thread while the page before it is
     stored: waiting on the CPO and parsing overlap waiting on the database. One page ahead at
     most, so memory stays flat; the thread's faults are raised here, in order."""
-    ahead: queue.Queue[Any] = queue.Queue(maxsize=1)
+    ahead: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    # A page may be fetched when it is the first, or the one after the page being stored.
+    wanted = threading.Semaphore(2)
     stop = threading.Event()
 
-    def hand_over(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                ahead.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
     def fetch() -> None:
+        pages = iter(crawl)
         try:
-            for page in crawl:
-                prepared = prepare(page.items) if prepare else None
-                if not hand_over(Fetched(page, crawl.received, crawl.total_count, prepared)):
+            while True:
+                while not wanted.acquire(timeout=0.1):
+                    if stop.is_set():
+                        return
+                if stop.is_set():
                     return
+                page = next(pages, None)
+                if page is None:
+                    break
+                prepared = prepare(page.items) if prepare else None
+                ahead.put(Fetched(page, crawl.received, crawl.total_count, prepared))
         except BaseException as error:  # re-raised in the storing thread
-            hand_over(error)
+            ahead.put(error)
             return
-        hand_over(_END)
+        ahead.put(_END)
 
     thread = threading.Thread(target=fetch, name="ocpi-pull-fetch", daemon=True)
     thread.start()
@@ -249,6 +250,7 @@ def _pages_ahead(crawl: Crawl, prepare: Callable[[list[Any]], Any] | None) -> It
             if isinstance(item, BaseException):
                 raise item
             yield item
+            wanted.release()
     finally:
         stop.set()
         thread.join()
