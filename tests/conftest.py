@@ -32,10 +32,17 @@ def _tasks_run_in_process():
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """allauth's rate limits live in the cache: each test starts with none used."""
+    """allauth's rate limits live in the cache: each test starts with none used. So does the
+    process cache of parsed tariffs, keyed by (row id, the CPO's last_updated): on SQLite a
+    rolled-back test hands its ids out again, and the next test's tariff of the same fixed
+    last_updated would find the last one's parse."""
+    from tariffs.pricing_service import tariff_cache_clear
+
     cache.clear()
+    tariff_cache_clear()
     yield
     cache.clear()
+    tariff_cache_clear()
 
 
 DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}

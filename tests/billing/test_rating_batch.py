@@ -214,6 +214,9 @@ def stored_unrated():
     cdr_stored.receivers[:] = receivers
 
 
+@pytest.mark.skipif(
+    not connection.features.has_select_for_update, reason="row locks: PostgreSQL only"
+)
 @pytest.mark.django_db(transaction=True)
 def test_overlapping_batches_and_a_cdr_held_elsewhere_invoice_each_cdr_once(
     partner, drivers, stored_unrated

@@ -1,15 +1,6 @@
 import pytest
 
-from tariffs.pricing_service import tariff_cache_clear
 from tests.roaming.factories import PartnerFactory, TokenFactory
-
-
-@pytest.fixture(autouse=True)
-def _empty_tariff_cache():
-    """Each test parses its tariffs afresh (the cache is per process)."""
-    tariff_cache_clear()
-    yield
-    tariff_cache_clear()
 
 
 @pytest.fixture
