@@ -95,8 +95,8 @@ class Command(BaseCommand):
                 str(port),
                 "--locations",
                 str(locations),
-                "--token-a",
-                demo_cpo_token_a(),
+                # One argument: a token may begin with "-", which argparse would take for an option.
+                f"--token-a={demo_cpo_token_a()}",
             ],
         )
 
