@@ -25,8 +25,13 @@ class TokenCandidate:
 
 
 def credentials_token_new() -> str:
-    """A fresh credentials token: 43 URL-safe characters (256 random bits)."""
-    return secrets.token_urlsafe(32)
+    """A fresh credentials token: 43 URL-safe characters (about 256 random bits), beginning with
+    a letter or digit, so that command lines (ours and the partner's) never take it for an
+    option."""
+    while True:
+        token = secrets.token_urlsafe(32)
+        if token[0].isalnum():
+            return token
 
 
 def credentials_token_hash(token: str) -> str:

@@ -324,3 +324,13 @@ def test_issue_token_a_command_prints_token_and_versions_url(db, capsys):
     partner = Partner.objects.get(name="Plug Flex")
     assert partner.status == "pending"
     assert OcpiClient(token).get("/ocpi/versions").status_code == 200
+
+
+def test_issued_tokens_never_look_like_a_command_line_option(db):
+    """A token pasted after `--token` must not begin with '-' (about 1 in 32 random ones would);
+    200 issues would all but surely show one."""
+    tokens = [partner_token_a_issue(name=f"CPO {n}").token_a for n in range(200)]
+
+    assert all(token[0].isalnum() for token in tokens), [t for t in tokens if not t[0].isalnum()]
+    assert len(set(tokens)) == 200
+    assert all(len(token) == 43 for token in tokens)
