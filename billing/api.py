@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import selectors, services
+from billing.amounts import amount_display
 from billing.models import CardSetup, Payment, PaymentMethod
 from billing.stripe_gateway import CardDeclinedError, GatewayError
 from emsp.api import PAGINATION_PARAMETERS, paginated, paginated_response
@@ -89,6 +90,16 @@ class PaymentOutputSerializer(serializers.Serializer):
     failure_message = serializers.CharField()
     created_at = serializers.DateTimeField()
     completed_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, payment: Payment) -> dict:
+        """Amounts with the currency's decimals, as on the invoices ("4.51", not "4.5100")."""
+        data = super().to_representation(payment)
+        for name in AMOUNTS:
+            data[name] = amount_display(getattr(payment, name), payment.currency)
+        return data
+
+
+AMOUNTS = ("amount", "amount_captured", "amount_refunded")
 
 
 class PayInputSerializer(serializers.Serializer):

@@ -170,6 +170,10 @@ def test_amounts_reach_stripe_in_the_currencys_minor_units(
     assert intent["amount"] == minor
     assert intent["currency"] == currency.lower()
     assert payment.amount_captured == Decimal(amount)
+    shown = app_client(driver).get(f"/api/v1/payments/{payment.pk}").json()
+    written = {"JPY": "1500", "EUR": "12.50", "KWD": "5.120"}[currency]
+    assert (shown["amount"], shown["amount_captured"]) == (written, written)
+    assert shown["amount_refunded"] == {"JPY": "0", "EUR": "0.00", "KWD": "0.000"}[currency]
 
 
 @pytest.mark.parametrize(
