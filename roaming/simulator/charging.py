@@ -126,7 +126,14 @@ class LiveSession:
             return None
         if self.kwh < self.target_kwh:
             energy = min(self.power_kw * hours * energy_speed, self.target_kwh - self.kwh)
-            dimensions = [_dimension("ENERGY", energy), _dimension("TIME", hours)]
+            # The power as a charge point measures it: ENERGY over TIME is energy_speed times
+            # that when the clock is compressed, so the readings are sent (and priced) too.
+            dimensions = [
+                _dimension("ENERGY", energy),
+                _dimension("TIME", hours),
+                _dimension("MIN_POWER", self.power_kw),
+                _dimension("MAX_POWER", self.power_kw),
+            ]
             self.kwh += energy
         else:
             dimensions = [_dimension("PARKING_TIME", hours)]

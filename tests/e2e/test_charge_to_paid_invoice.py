@@ -17,6 +17,7 @@ from drivers.services import token_app_get_or_create
 from roaming.commands import command_start_session, command_stop_session
 from roaming.models import CDR, EVSE, Session
 from roaming.services.pulls import partner_pull
+from tariffs.selectors import connector_power_kw
 from tests.billing.conftest import app_client, save_card, stripe_charged_intents
 from tests.processes import celery_worker_running
 
@@ -39,6 +40,15 @@ def mail_dir(tmp_path, monkeypatch):
     """Where the worker (another process) writes its emails."""
     monkeypatch.setenv("EMSP_VAR_DIR", str(tmp_path / "var"))
     return tmp_path / "var" / "mail"
+
+
+def charging_powers(session: Session) -> set[Decimal]:
+    """The MAX_POWER readings (kW) of the session's periods with energy."""
+    readings = [
+        {d["type"]: Decimal(str(d["volume"])) for d in period["dimensions"]}
+        for period in session.charging_periods
+    ]
+    return {r["MAX_POWER"] for r in readings if r.get("ENERGY")}
 
 
 def test_a_charge_from_start_to_paid_invoice(
@@ -93,6 +103,11 @@ def test_a_charge_from_start_to_paid_invoice(
         live = client.get(f"/api/v1/sessions/{session.pk}").json()
         assert Decimal(live["running_cost_incl_vat"]) > 0
         assert Decimal(live["energy_kwh"]) > 0
+        # The CPO reports the power it measures: the connector's, not 300x it from the
+        # simulator's sped-up clock (ENERGY over TIME), so that is what the driver is shown.
+        powers = charging_powers(Session.objects.get(pk=session.pk))
+        assert powers
+        assert all(0 < power <= connector_power_kw(connector) for power in powers), powers
         hold = wait_until(
             lambda: SessionHold.objects.filter(session=session, payment__isnull=False).first(),
             what="the hold",
