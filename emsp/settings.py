@@ -204,6 +204,7 @@ LOGIN_REDIRECT_URL = "drivers:dashboard"
 LOGIN_URL = "account_login"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 HEADLESS_CLIENTS = ("app", "browser")
+HEADLESS_TOKEN_STRATEGY = "drivers.authentication.OneLookupSessionTokenStrategy"
 HEADLESS_SERVE_SPECIFICATION = True
 HEADLESS_FRONTEND_URLS = {
     "account_reset_password_from_key": f"{EMSP_PUBLIC_URL}/accounts/password/reset/key/{{key}}/",

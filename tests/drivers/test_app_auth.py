@@ -1,7 +1,11 @@
 """The mobile app's account flows through allauth's headless API, and the API's own auth."""
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from drivers.models import User
 from tests.conftest import last_email_code
@@ -104,3 +108,29 @@ def test_the_api_refuses_requests_without_a_valid_session_token(api_client, head
     assert response.status_code == 401
     assert response.json()["error"]["code"] in {"not_authenticated", "authentication_failed"}
     assert "X-Session-Token" in response.headers["WWW-Authenticate"]
+
+
+def test_an_expired_session_token_is_refused(api_client):
+    driver = DriverFactory()
+    credentials = {"email": driver.email, "password": DEFAULT_PASSWORD}
+    login = app_post(api_client, "/auth/login", credentials)
+    token = login.json()["meta"]["session_token"]
+    assert api_client.get("/api/v1/me", HTTP_X_SESSION_TOKEN=token).status_code == 200
+
+    Session.objects.filter(session_key=token).update(expire_date=timezone.now())
+
+    response = api_client.get("/api/v1/me", HTTP_X_SESSION_TOKEN=token)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+
+
+def test_an_api_call_reads_its_session_once(api_client):
+    driver = DriverFactory()
+    credentials = {"email": driver.email, "password": DEFAULT_PASSWORD}
+    token = app_post(api_client, "/auth/login", credentials).json()["meta"]["session_token"]
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.get("/api/v1/me", HTTP_X_SESSION_TOKEN=token)
+
+    assert response.status_code == 200
+    assert len([q for q in queries if "django_session" in q["sql"]]) == 1
