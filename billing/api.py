@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import selectors, services
-from billing.amounts import amount_display
+from billing.api_invoicing import AmountField
 from billing.models import CardSetup, Payment, PaymentMethod
 from billing.stripe_gateway import CardDeclinedError, GatewayError
 from emsp.api import PAGINATION_PARAMETERS, paginated, paginated_response
@@ -81,25 +81,15 @@ class PaymentOutputSerializer(serializers.Serializer):
     description = serializers.CharField()
     kind = serializers.CharField()
     state = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=14, decimal_places=4, coerce_to_string=True)
-    amount_captured = serializers.DecimalField(max_digits=14, decimal_places=4)
-    amount_refunded = serializers.DecimalField(max_digits=14, decimal_places=4)
+    amount = AmountField()
+    amount_captured = AmountField()
+    amount_refunded = AmountField()
     currency = serializers.CharField()
     is_open = serializers.BooleanField()
     failure_code = serializers.CharField()
     failure_message = serializers.CharField()
     created_at = serializers.DateTimeField()
     completed_at = serializers.DateTimeField(allow_null=True)
-
-    def to_representation(self, payment: Payment) -> dict:
-        """Amounts with the currency's decimals, as on the invoices ("4.51", not "4.5100")."""
-        data = super().to_representation(payment)
-        for name in AMOUNTS:
-            data[name] = amount_display(getattr(payment, name), payment.currency)
-        return data
-
-
-AMOUNTS = ("amount", "amount_captured", "amount_refunded")
 
 
 class PayInputSerializer(serializers.Serializer):
