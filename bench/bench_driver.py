@@ -9,9 +9,10 @@ with BENCH_DRIVER_CLIENTS connections (default 20) asks GET /api/v1/locations fo
 around Amsterdam (5 km, two filters: Type 2 and available now; 20 per page) for
 BENCH_DRIVER_SECONDS (default 20) after a
 warm-up. The floor is the same query (the page of 20 with the count of all matches) in raw SQL
-from as many threads, each on its own connection. Then the detail page of Locations
-around Amsterdam, one client. Targets: API p95 < 50 ms and within 5x of the floor's p95;
-detail page p95 < 100 ms.
+from as many threads, each on its own connection; and the same from pgbench (C clients, as many
+connections): what the database alone takes, with no Python on the client side. Then the
+detail page of Locations around Amsterdam, one client. Targets: API p95 < 50 ms and within 5x
+of the floor's p95; detail page p95 < 100 ms.
 """
 
 from __future__ import annotations
@@ -19,12 +20,16 @@ from __future__ import annotations
 import logging
 import os
 import random
+import shutil
 import statistics
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,23 +45,49 @@ AMSTERDAM = CITIES[0]
 STANDARD = "IEC_62196_T2"
 KEY = f"% {STANDARD}:available %"  # search keys: a Type 2 connector, available
 PASSWORD = "bench-driver-password-1"
-# The API's query (drivers.selectors_find.location_search_page): the page of 20 with the count
-# and newest change of all matches riding along as window functions, summaries on the rows;
-# the point and the radius's chord computed in Python, as the API does.
-FLOOR_SQL = """
+# The API's query (drivers.selectors_find.location_search_page): the matches counted, sorted and
+# cut to the page of 20 on narrow rows (the count and newest change of all of them riding along
+# as window functions), then the page's rows read whole; the point and the radius's chord
+# computed in Python, as the API does.
+_MATCHES = """
+SELECT m.id, cube_distance({point}, m.earth) AS earth_chord,
+       count(*) OVER () AS match_count, max(m.updated_at) OVER () AS match_saved
+FROM roaming_location m
+WHERE m.publish AND m.shown_to_drivers
+  AND cube_enlarge({point}, {chord}, 3) @> m.earth
+  AND cube_distance({point}, m.earth) <= {chord}
+  AND m.search_keys LIKE {key}
+ORDER BY earth_chord, m.id
+LIMIT 20
+"""
+_PAGE = """
 SELECT l.id, l.name, l.address, l.city, l.postal_code, l.country, l.latitude, l.longitude,
        l.time_zone, l.operator_name, l.opening_times, l.last_updated, l.evse_count,
        l.available_count, l.max_power_w, l.standards,
-       cube_distance(%(point)s::cube, l.earth) AS distance,
-       count(*) OVER (), max(l.last_updated) OVER (), max(l.updated_at) OVER ()
-FROM roaming_location l
-WHERE l.publish AND l.shown_to_drivers
-  AND cube_enlarge(%(point)s::cube, %(chord)s, 3) @> l.earth
-  AND cube_distance(%(point)s::cube, l.earth) <= %(chord)s
-  AND l.search_keys LIKE %(key)s
-ORDER BY distance, l.id
-LIMIT 20
+       page.earth_chord, page.match_count, page.match_saved
+FROM ({matches}) page JOIN roaming_location l ON l.id = page.id
+ORDER BY page.earth_chord, page.id
 """
+FLOOR_SQL = _PAGE.format(
+    matches=_MATCHES.format(point="%(point)s::cube", chord="%(chord)s", key="%(key)s")
+)
+# The same for pgbench, which has no trigonometry: earthdistance makes the point (once per
+# query, of constants) from a random offset around Amsterdam, as the API's points are spread.
+PGBENCH_SCRIPT = (
+    """\\set dlat random(-30000, 30000)
+\\set dlng random(-50000, 50000)
+"""
+    + " ".join(
+        _PAGE.format(
+            matches=_MATCHES.format(
+                point=f"ll_to_earth({AMSTERDAM[0]} + :dlat / 1e6, {AMSTERDAM[1]} + :dlng / 1e6)",
+                chord="5000",
+                key="'" + KEY + "'",
+            )
+        ).split()
+    )
+    + ";\n"
+)
 
 
 def _seed(count: int) -> tuple[str, list[int]]:
@@ -250,6 +281,29 @@ def _sql_request(database_url: str) -> tuple[Callable, Callable]:
     return make, request
 
 
+def _pgbench_load(database_url: str, clients: int, seconds: float) -> tuple[list[float], float]:
+    """The floor's query from `pgbench` (C, one connection per client): the database alone, with
+    no Python on the client side. ([], 0) when pgbench is not installed."""
+    if shutil.which("pgbench") is None:
+        return [], 0.0
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "search.sql"
+        script.write_text(PGBENCH_SCRIPT)
+        subprocess.run(
+            ["pgbench", "--no-vacuum", f"--file={script}", f"--client={clients}", "--jobs=2",
+             f"--time={max(1, round(seconds))}", "--log", f"--log-prefix={folder}/log",
+             database_url],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        # Each line: client, transaction, latency in microseconds, script, epoch, microseconds.
+        latencies = [
+            int(line.split()[2]) / 1e6
+            for log in Path(folder).glob("log*")
+            for line in log.read_text().splitlines()
+        ]
+    return latencies, max(1, round(seconds))
+
+
 def _row(name: str, latencies: list[float], elapsed: float | None, errors: int | str) -> str:
     median = statistics.median(latencies) * 1000
     rate = f"{len(latencies) / elapsed:.0f}" if elapsed else "-"
@@ -299,6 +353,7 @@ def run() -> str:
         make_sql, sql_request = _sql_request(database_url)
         _load(clients, min(warm_up, 2), sql_request, make_sql)
         floor, floor_errors, floor_elapsed = _load(clients, seconds, sql_request, make_sql)
+        database, database_elapsed = _pgbench_load(database_url, clients, seconds)
         detail = []
         with httpx.Client(base_url=base, timeout=10) as http:
             for location_id in (near_ids * 3)[:300]:
@@ -316,8 +371,9 @@ def run() -> str:
     return "\n".join([
         f"Setup: {LOCATIONS} Locations (EVSEs, connectors by COPY in {seed_seconds:.0f} s); "
         f"gunicorn with {running} sync workers; the API loaded by `wrk` with {clients} "
-        f"connections, the floor by {clients} Python threads each with its own connection, on "
-        f"the same machine, {seconds:.0f} s after a {warm_up:.0f} s warm-up; points within ~4 km "
+        f"connections, the floor by {clients} Python threads each with its own connection and "
+        f"by pgbench with {clients} clients, on the same machine, {seconds:.0f} s after a "
+        f"{warm_up:.0f} s warm-up; points within ~4 km "
         "of Amsterdam "
         "centre, 5 km radius, filters standard=IEC_62196_T2 and available=true, 20 per page.",
         "",
@@ -325,6 +381,11 @@ def run() -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         f"| API GET /api/v1/locations | {api.row()} |",
         _row("raw SQL, same query (floor)", floor, floor_elapsed, floor_errors),
+        (
+            _row("same query from pgbench (the database alone)", database, database_elapsed, 0)
+            if database
+            else "| same query from pgbench | not measured: pgbench is not installed |"
+        ),
         _row("detail page /locations/{id}/ (sequential)", detail, None, 0),
         "",
         f"API p95 / floor p95: {api_p95 / floor_p95:.1f}x (goal: within 5x). "
