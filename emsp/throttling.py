@@ -6,6 +6,8 @@ import hashlib
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -39,13 +41,28 @@ class ApiRateThrottle(SimpleRateThrottle):
         now = self.timer()
         window, into = divmod(now, self.duration)
         current = f"{key}:{int(window)}"
-        previous = self.cache.get(f"{key}:{int(window) - 1}", 0)
-        count = self._increment(current)
+        previous, count = self._counts(f"{key}:{int(window) - 1}", current)
         estimate = previous * (1 - into / self.duration) + count
         if estimate <= self.num_requests:
             return True
         self.wait_seconds = self.duration - into
         return False
+
+    def _counts(self, previous: str, current: str) -> tuple[int, int]:
+        """The previous window's count and the current one's after counting this request: on
+        Redis in one round trip (GET, INCR and EXPIRE pipelined), through the cache API
+        elsewhere."""
+        backend = caches[DEFAULT_CACHE_ALIAS]
+        if not isinstance(backend, RedisCache):
+            return self.cache.get(previous, 0), self._increment(current)
+        client = backend._cache.get_client(write=True)
+        current = backend.make_and_validate_key(current)
+        pipeline = client.pipeline(transaction=False)
+        pipeline.get(backend.make_and_validate_key(previous))
+        pipeline.incr(current)
+        pipeline.expire(current, int(self.duration * 2))
+        earlier, count, _ = pipeline.execute()
+        return int(earlier or 0), count
 
     def _increment(self, key: str) -> int:
         try:

@@ -4,16 +4,34 @@ affected. Rates come from the settings (API_RATE_PER_TOKEN, API_RATE_ANONYMOUS).
 
 import json
 import threading
+import uuid
 
 import pytest
+from django.core.cache import caches
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
 from emsp.throttling import ApiRateThrottle
 from tests.drivers.factories import DEFAULT_PASSWORD, DriverFactory
+from tests.processes import broker_url
 
 pytestmark = pytest.mark.django_db
 OPENAPI_JSON = "application/vnd.oai.openapi+json"
+
+
+@pytest.fixture(params=["local memory", "redis"])
+def rate_cache(request, settings):
+    """The counts in the local-memory cache (the embedded default) or in Redis (CACHE_URL, as
+    deployed: counted in one pipelined round trip)."""
+    if request.param == "redis":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": broker_url(),
+                "KEY_PREFIX": f"test-throttle-{uuid.uuid4().hex}",
+            }
+        }
+    return request.param
 
 
 def app_login(user) -> str:
@@ -30,7 +48,7 @@ def get_me(token: str):
     return APIClient().get("/api/v1/me", HTTP_X_SESSION_TOKEN=token)
 
 
-def test_a_token_over_its_budget_gets_429_and_other_tokens_do_not(settings, driver):
+def test_a_token_over_its_budget_gets_429_and_other_tokens_do_not(settings, rate_cache, driver):
     settings.API_RATE_PER_TOKEN = "3/min"
     phone, tablet = app_login(driver), app_login(driver)
     someone_else = app_login(DriverFactory())
@@ -106,7 +124,7 @@ def _anonymous_throttle(moment: list[float], address: str) -> tuple[ApiRateThrot
     return throttle, request
 
 
-def test_the_last_minute_still_counts_as_far_as_the_sliding_window_covers_it(settings):
+def test_the_last_minute_still_counts_as_far_as_the_sliding_window_covers_it(settings, rate_cache):
     settings.API_RATE_ANONYMOUS = "10/min"
     moment = [6_000_030.0]  # half a minute into a minute
     throttle, request = _anonymous_throttle(moment, "192.0.2.9")
@@ -119,7 +137,7 @@ def test_the_last_minute_still_counts_as_far_as_the_sliding_window_covers_it(set
     assert [throttle.allow_request(request, None) for _ in range(11)] == [True] * 10 + [False]
 
 
-def test_requests_at_the_same_moment_are_each_counted(settings):
+def test_requests_at_the_same_moment_are_each_counted(settings, rate_cache):
     settings.API_RATE_ANONYMOUS = "10/min"
     moment = [6_000_000.0]
     answers = []
@@ -135,3 +153,23 @@ def test_requests_at_the_same_moment_are_each_counted(settings):
         thread.join()
 
     assert sorted(answers) == [False] * 15 + [True] * 10
+
+
+def test_on_redis_a_window_s_count_expires_after_two_windows(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": broker_url(),
+            "KEY_PREFIX": f"test-throttle-{uuid.uuid4().hex}",
+        }
+    }
+    settings.API_RATE_ANONYMOUS = "10/min"
+    throttle, request = _anonymous_throttle([6_000_030.0], "192.0.2.11")
+
+    assert throttle.allow_request(request, None) is True
+
+    backend = caches["default"]
+    key = backend.make_and_validate_key(f"{throttle.get_cache_key(request, None)}:100000")
+    client = backend._cache.get_client(key)
+    assert int(client.get(key)) == 1
+    assert 60 < client.ttl(key) <= 120
