@@ -102,6 +102,7 @@ class CpoSimulator:
         self._initial = {**asdict(config), "token_a": self.peers.token_a}
         self._outbox: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._epoch = 0
+        self._job_running = threading.Lock()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self.generate(config.locations, config.seed)
@@ -136,8 +137,12 @@ class CpoSimulator:
         self, *, locations: int | None = None, seed: int | None = None, token_a: str | None = None
     ) -> None:
         """Back to a fresh start (for tests): settings as started, no peers, no faults, no
-        sessions or CDRs, empty logs; a new network and token A when given."""
+        sessions or CDRs, empty logs; a new network and token A when given. Returns once no
+        push of the old state is under way: a test that resets after it ends knows that no
+        push reaches its server later."""
         self._epoch += 1  # pushes queued for the old peers and sessions are dropped
+        with self._job_running:  # and one under way has reached its peer before we answer
+            pass
         for peer in self.peers.registered():
             self.peers.remove(peer)
         self.peers = PeerBook(token_a or self._initial["token_a"] or new_token())
@@ -180,7 +185,8 @@ class CpoSimulator:
             if job is None:
                 return
             try:
-                job()
+                with self._job_running:
+                    job()
             except Exception:
                 logger.exception("simulator outbound job failed")
 

@@ -3,6 +3,8 @@
 import datetime as dt
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from decimal import Decimal
 
@@ -152,3 +154,26 @@ def test_the_simulator_imports_no_django():
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_a_reset_returns_only_once_the_push_under_way_is_done():
+    simulator = CpoSimulator(SimulatorConfig(locations=2, seed=5, port=0))
+    simulator.start_background()
+    sending, sent, stale = threading.Event(), threading.Event(), threading.Event()
+
+    def push() -> None:  # a push still on its way to the peer
+        sending.set()
+        time.sleep(0.3)
+        sent.set()
+
+    try:
+        simulator.later(0, push)
+        assert sending.wait(5)
+        simulator.later(0, stale.set)  # queued behind it: dropped by the reset
+
+        simulator.reset()
+
+        assert sent.is_set()
+        assert not stale.wait(0.3)
+    finally:
+        simulator.stop_background()
