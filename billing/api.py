@@ -131,6 +131,9 @@ class PaymentMethodSetupCompleteApi(BillingApi):
         request=None,
         responses={
             201: CardOutputSerializer,
+            200: OpenApiResponse(
+                CardOutputSerializer, description="this card was saved before: that one"
+            ),
             402: OpenApiResponse(description="declined"),
             404: OpenApiResponse(description="not this driver's setup"),
             409: OpenApiResponse(description="authentication not finished"),
@@ -138,8 +141,11 @@ class PaymentMethodSetupCompleteApi(BillingApi):
     )
     def post(self, request: Request, setup_intent_id: str) -> Response:
         _no_input(request)
-        card = services.card_setup_complete(user=request.user, setup_intent_id=setup_intent_id)
-        return Response(CardOutputSerializer(card).data, status=status.HTTP_201_CREATED)
+        saved = services.card_setup_complete(user=request.user, setup_intent_id=setup_intent_id)
+        return Response(
+            CardOutputSerializer(saved.payment_method).data,
+            status=status.HTTP_200_OK if saved.already_saved else status.HTTP_201_CREATED,
+        )
 
 
 class PaymentMethodListApi(BillingApi):

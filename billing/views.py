@@ -42,7 +42,7 @@ def card_setup_complete(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("The card could not be saved: the request was not valid."))
         return redirect("billing:payment_methods", permanent=False)
     try:
-        card = services.card_setup_complete(
+        saved = services.card_setup_complete(
             user=request.user, setup_intent_id=form.cleaned_data["setup_intent_id"]
         )
     except CardSetup.DoesNotExist as error:
@@ -50,9 +50,11 @@ def card_setup_complete(request: HttpRequest) -> HttpResponse:
     except (services.CardSetupError, GatewayError) as error:
         messages.error(request, error.message)
     else:
-        messages.success(
-            request, _("Your card ending in %(last4)s is saved.") % {"last4": card.last4}
-        )
+        last4 = {"last4": saved.payment_method.last4}
+        if saved.already_saved:
+            messages.info(request, _("Your card ending in %(last4)s was already saved.") % last4)
+        else:
+            messages.success(request, _("Your card ending in %(last4)s is saved.") % last4)
     return redirect("billing:payment_methods")
 
 

@@ -1,6 +1,7 @@
 """Billing's write operations (the service API). See billing/README.md."""
 
 from billing.services.cards import (
+    CardSaved,
     CardSetupError,
     CardSetupStart,
     card_setup_complete,
@@ -30,6 +31,7 @@ from billing.services.refunds import RefundError, refund_process, refund_request
 from billing.services.webhooks import webhook_event_process, webhook_event_receive
 
 __all__ = [
+    "CardSaved",
     "CardSetupError",
     "CardSetupStart",
     "OnSessionPayment",

@@ -1,6 +1,7 @@
 """Stripe customers and saved cards (SetupIntent with usage=off_session)."""
 
 import contextlib
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -13,6 +14,8 @@ from billing import stripe_gateway as gateway
 from billing.models import CardSetup, PaymentMethod, StripeCustomer
 from billing.selectors import payment_method_get, payment_method_usable_get
 
+logger = logging.getLogger(__name__)
+
 
 class CardSetupError(Exception):
     """Saving a card did not succeed. `code`: declined, incomplete or mismatch."""
@@ -22,6 +25,15 @@ class CardSetupError(Exception):
         self.message = message
         self.code = code
         self.status = status
+
+
+@dataclass(frozen=True)
+class CardSaved:
+    """The card a setup saved; `already_saved` when the driver had saved this very card before
+    (same number and expiry: the earlier one is kept, the new copy dropped at Stripe)."""
+
+    payment_method: PaymentMethod
+    already_saved: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,11 +78,14 @@ def card_setup_start(*, user) -> CardSetupStart:
     )
 
 
-def card_setup_complete(*, user, setup_intent_id: str) -> PaymentMethod:
+def card_setup_complete(*, user, setup_intent_id: str) -> CardSaved:
     """Record the card of a SetupIntent the driver confirmed, as Stripe reports it.
 
     The browser's or app's word is not taken: the SetupIntent and its PaymentMethod are read
     from Stripe by id. CardSetup.DoesNotExist when the SetupIntent is not this driver's.
+    A card the driver saved before (Stripe's fingerprint of its number) is not listed twice:
+    with the same expiry the earlier one stays; a reissued card (new expiry) takes the
+    earlier one's place, default flag included.
     """
     setup = CardSetup.objects.get(user=user, stripe_id=setup_intent_id)
     customer = customer_ensure(user=user)
@@ -92,6 +107,12 @@ def card_setup_complete(*, user, setup_intent_id: str) -> PaymentMethod:
     card = gateway.card_retrieve(payment_method_id=intent.payment_method_id)
     if card.customer_id and card.customer_id != customer.stripe_id:
         raise CardSetupError(_("This card belongs to someone else."), code="mismatch")
+    saved_before = _card_saved_before(user=user, card=card)
+    if saved_before:  # before attaching: Stripe refuses to attach a detached copy again
+        CardSetup.objects.filter(pk=setup.pk).update(status=CardSetup.Status.SUCCEEDED)
+        if card.customer_id:
+            _card_detach_quietly(card.id)
+        return CardSaved(saved_before, already_saved=True)
     if not card.customer_id:
         # Real Stripe attaches the card when the SetupIntent succeeds; the fake server does not.
         card = gateway.card_attach(
@@ -99,36 +120,72 @@ def card_setup_complete(*, user, setup_intent_id: str) -> PaymentMethod:
             customer_id=customer.stripe_id,
             idempotency_key=f"emsp-attach-{card.id}-{customer.stripe_id}",
         )
-    method = _card_store(user=user, card=card)
+    saved, unused_stripe_id = _card_store(user=user, card=card)
     CardSetup.objects.filter(pk=setup.pk).update(status=CardSetup.Status.SUCCEEDED)
-    return method
+    if unused_stripe_id:
+        _card_detach_quietly(unused_stripe_id)
+    return saved
 
 
 @transaction.atomic
-def _card_store(*, user, card: gateway.Card) -> PaymentMethod:
+def _card_store(*, user, card: gateway.Card) -> tuple[CardSaved, str]:
+    """The card stored, and the Stripe id of a copy no longer needed (detach it), or ""."""
     _user_cards_lock(user)
     existing = PaymentMethod.objects.filter(stripe_id=card.id).first()
     if existing:
         if existing.user_id != user.pk:
             raise CardSetupError(_("This card belongs to someone else."), code="mismatch")
-        return existing
-    is_first = payment_method_usable_get(user=user) is None
-    if is_first:
+        return CardSaved(existing), ""
+    fingerprint = card.fingerprint[:64]
+    earlier = (
+        PaymentMethod.objects.filter(user=user, fingerprint=fingerprint).first()
+        if fingerprint
+        else None
+    )
+    if earlier and _same_expiry(earlier, card):
+        return CardSaved(earlier, already_saved=True), card.id
+    is_default = payment_method_usable_get(user=user) is None or bool(
+        earlier and earlier.is_default
+    )
+    if earlier:  # the bank's new card for the same number replaces the old one
+        PaymentMethod.objects.filter(pk=earlier.pk).delete()
+    if is_default:
         PaymentMethod.objects.filter(user=user, is_default=True).update(is_default=False)
     try:
         with transaction.atomic():
-            return PaymentMethod.objects.create(
+            method = PaymentMethod.objects.create(
                 user=user,
                 stripe_id=card.id,
                 brand=card.brand[:32],
                 last4=card.last4[-4:],
                 exp_month=card.exp_month,
                 exp_year=card.exp_year,
-                fingerprint=card.fingerprint[:64],
-                is_default=is_first,
+                fingerprint=fingerprint,
+                is_default=is_default,
             )
     except IntegrityError:
-        return PaymentMethod.objects.get(stripe_id=card.id, user=user)
+        return CardSaved(PaymentMethod.objects.get(stripe_id=card.id, user=user)), ""
+    return CardSaved(method), earlier.stripe_id if earlier else ""
+
+
+def _card_saved_before(*, user, card: gateway.Card) -> PaymentMethod | None:
+    """The driver's stored copy of this card (same number and expiry), if any."""
+    if not card.fingerprint or PaymentMethod.objects.filter(stripe_id=card.id).exists():
+        return None
+    earlier = PaymentMethod.objects.filter(user=user, fingerprint=card.fingerprint[:64]).first()
+    return earlier if earlier and _same_expiry(earlier, card) else None
+
+
+def _same_expiry(method: PaymentMethod, card: gateway.Card) -> bool:
+    return (method.exp_month, method.exp_year) == (card.exp_month, card.exp_year)
+
+
+def _card_detach_quietly(stripe_id: str) -> None:
+    """Drop a card copy at Stripe that nothing here uses: a failure leaves it unused there."""
+    try:
+        gateway.card_detach(payment_method_id=stripe_id)
+    except gateway.GatewayError as error:
+        logger.warning("card %s: not detached at Stripe: %s", stripe_id, error)
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ import pytest
 from rest_framework.test import APIClient
 
 VISA = "4242424242424242"
+MASTERCARD = "5555555555554444"
 DECLINED_AT_SETUP = "4000000000000002"
 DECLINED_WHEN_CHARGED = "4000000000000341"
 THREE_D_SECURE = "4000002500003155"
@@ -31,7 +32,9 @@ def app_client(user) -> APIClient:
     return client
 
 
-def stripe_confirm_setup(setup: dict, number: str, settings) -> httpx.Response:
+def stripe_confirm_setup(
+    setup: dict, number: str, settings, exp_year: int = 2034
+) -> httpx.Response:
     """What Stripe.js / the app SDK does with the client secret and the card the driver typed."""
     setup_intent_id = setup["setup_intent_id"]
     return httpx.post(
@@ -42,7 +45,7 @@ def stripe_confirm_setup(setup: dict, number: str, settings) -> httpx.Response:
             "payment_method_data[type]": "card",
             "payment_method_data[card][number]": number,
             "payment_method_data[card][exp_month]": "12",
-            "payment_method_data[card][exp_year]": "2034",
+            "payment_method_data[card][exp_year]": str(exp_year),
             "payment_method_data[card][cvc]": "123",
         },
         timeout=10,
@@ -72,18 +75,21 @@ def stripe_authenticate_payment(client_secret: str, settings, success: bool = Tr
     )
 
 
-def save_card(user, settings, number: str = VISA) -> dict:
-    """Save a card through the app's API flow; returns the saved card as the API shows it."""
+def save_card(
+    user, settings, number: str = VISA, *, exp_year: int = 2034, status: int = 201
+) -> dict:
+    """Save a card through the app's API flow; returns the saved card as the API shows it
+    (`status` 200: the driver had saved this card before)."""
     client = app_client(user)
     setup = client.post("/api/v1/payment-methods/setup", format="json").json()
-    confirmed = stripe_confirm_setup(setup, number, settings)
+    confirmed = stripe_confirm_setup(setup, number, settings, exp_year)
     assert confirmed.status_code == 200, confirmed.text
     if confirmed.json()["status"] == "requires_action":
         assert stripe_finish_setup_authentication(setup, settings).status_code == 200
     response = client.post(
         f"/api/v1/payment-methods/setup/{setup['setup_intent_id']}/complete", format="json"
     )
-    assert response.status_code == 201, response.content
+    assert response.status_code == status, response.content
     return response.json()
 
 

@@ -7,7 +7,9 @@ import pytest
 from billing.models import CardSetup, PaymentMethod
 from tests.billing.conftest import (
     DECLINED_AT_SETUP,
+    MASTERCARD,
     THREE_D_SECURE,
+    VISA,
     app_client,
     save_card,
     stripe_confirm_setup,
@@ -35,7 +37,7 @@ def test_a_card_saved_through_the_app_is_listed_as_the_default(driver, settings)
 
 def test_the_customer_is_created_once_for_many_setups(driver, settings):
     save_card(driver, settings)
-    save_card(driver, settings)
+    save_card(driver, settings, MASTERCARD)
 
     assert PaymentMethod.objects.filter(user=driver).count() == 2
     assert PaymentMethod.objects.filter(user=driver, is_default=True).count() == 1
@@ -94,7 +96,7 @@ def test_completing_twice_keeps_one_card(driver, settings):
 
 def test_set_default_and_remove(driver, settings):
     first = save_card(driver, settings)
-    second = save_card(driver, settings)
+    second = save_card(driver, settings, MASTERCARD)
     client = app_client(driver)
 
     made_default = client.post(f"/api/v1/payment-methods/{second['id']}/default", format="json")
@@ -109,6 +111,91 @@ def test_set_default_and_remove(driver, settings):
 
     detached = card_retrieve(payment_method_id=PaymentMethod.objects.get().stripe_id)
     assert detached.customer_id
+
+
+def stripe_card(stripe_id: str):
+    from billing.stripe_gateway import card_retrieve
+
+    return card_retrieve(payment_method_id=stripe_id)
+
+
+def test_saving_the_same_card_again_keeps_the_one_saved(driver, settings):
+    first = save_card(driver, settings)
+    save_card(driver, settings, MASTERCARD)
+
+    again = save_card(driver, settings, VISA, status=200)
+
+    assert again["id"] == first["id"]
+    assert again["is_default"] is True
+    listed = app_client(driver).get("/api/v1/payment-methods").json()
+    assert sorted(c["last4"] for c in listed) == ["4242", "4444"]
+    copies = CardSetup.objects.filter(user=driver, status=CardSetup.Status.SUCCEEDED)
+    assert copies.count() == 3
+    # the second copy of the card was dropped from the driver's Stripe Customer
+    kept = PaymentMethod.objects.get(pk=first["id"]).stripe_id
+    customer = driver.stripe_customer.stripe_id
+    from billing.stripe_gateway import client
+
+    attached = client().v1.payment_methods.list(
+        params={"customer": customer, "type": "card", "limit": 100}
+    )
+    visas = [m.id for m in attached.data if m.card.last4 == "4242"]
+    assert visas == [kept]
+
+
+def test_completing_a_setup_of_a_card_saved_before_twice_answers_the_same(driver, settings):
+    first = save_card(driver, settings)
+    client = app_client(driver)
+    setup = client.post("/api/v1/payment-methods/setup", format="json").json()
+    stripe_confirm_setup(setup, VISA, settings)
+    path = f"/api/v1/payment-methods/setup/{setup['setup_intent_id']}/complete"
+
+    answers = [client.post(path, format="json") for _ in range(2)]
+
+    assert [a.status_code for a in answers] == [200, 200]
+    assert {a.json()["id"] for a in answers} == {first["id"]}
+    assert PaymentMethod.objects.filter(user=driver).count() == 1
+
+
+def test_a_reissued_card_takes_the_old_ones_place(driver, settings):
+    old = save_card(driver, settings, VISA, exp_year=2030)
+    other = save_card(driver, settings, MASTERCARD)
+    old_stripe_id = PaymentMethod.objects.get(pk=old["id"]).stripe_id
+
+    new = save_card(driver, settings, VISA, exp_year=2033)
+
+    listed = app_client(driver).get("/api/v1/payment-methods").json()
+    assert [(c["id"], c["exp_year"], c["is_default"]) for c in listed] == [
+        (new["id"], 2033, True),
+        (other["id"], 2034, False),
+    ]
+    assert not PaymentMethod.objects.filter(pk=old["id"]).exists()
+    assert not stripe_card(old_stripe_id).customer_id
+
+
+def test_another_driver_may_save_the_same_card_number(driver, other_driver, settings):
+    mine = save_card(driver, settings)
+
+    theirs = save_card(other_driver, settings)
+
+    assert theirs["id"] != mine["id"]
+    assert PaymentMethod.objects.filter(user=other_driver).count() == 1
+    assert PaymentMethod.objects.filter(user=driver).count() == 1
+
+
+def test_the_page_says_when_a_card_was_saved_before(driver, driver_client, settings):
+    save_card(driver, settings)
+    setup = app_client(driver).post("/api/v1/payment-methods/setup", format="json").json()
+    stripe_confirm_setup(setup, VISA, settings)
+
+    response = driver_client.post(
+        "/account/payment-methods/complete/",
+        {"setup_intent_id": setup["setup_intent_id"]},
+        follow=True,
+    )
+
+    assert "Your card ending in 4242 was already saved." in response.content.decode()
+    assert PaymentMethod.objects.filter(user=driver).count() == 1
 
 
 def test_another_drivers_setup_cannot_be_completed(driver, other_driver, settings):

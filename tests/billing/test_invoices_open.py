@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from billing.models import Invoice, Payment
 from billing.services.rating import cdr_rate
-from tests.billing.conftest import DECLINED_WHEN_CHARGED, VISA, app_client, save_card
+from tests.billing.conftest import (
+    DECLINED_WHEN_CHARGED,
+    MASTERCARD,
+    VISA,
+    app_client,
+    save_card,
+)
 from tests.billing.factories import InvoiceFactory, PaymentFactory, SessionFactory
 from tests.billing.invoicing import cdr_data, cdr_store, cpo, location, our_token, tariff
 from tests.roaming.factories import TokenFactory
@@ -142,7 +148,7 @@ def test_payment_methods_are_in_the_account_navigation_with_add_remove_and_defau
     driver, driver_client, settings
 ):
     save_card(driver, settings, number=VISA)
-    save_card(driver, settings, number=VISA)
+    save_card(driver, settings, number=MASTERCARD)
 
     home = driver_client.get("/account/").content.decode()
     page = driver_client.get("/account/payment-methods/").content.decode()
