@@ -96,7 +96,8 @@ class TokenAdmin(admin.ModelAdmin):
 @admin.register(CardOrder)
 class CardOrderAdmin(admin.ModelAdmin):
     """RFID card orders. Fulfil one by entering the card's UID (this creates the driver's RFID
-    token), then mark it shipped once posted."""
+    token, not valid yet), then mark it shipped once posted; the driver activates it when it
+    arrives."""
 
     list_display = ("user", "status", "shipping_name", "created_at", "token", "fulfil_link")
     list_filter = ("status",)
@@ -112,6 +113,7 @@ class CardOrderAdmin(admin.ModelAdmin):
         "created_at",
         "linked_at",
         "shipped_at",
+        "activated_at",
     )
     actions = ("mark_shipped",)
 

@@ -1,5 +1,6 @@
 """The app's charging tokens API (mounted under /api/v1/): the app token and RFID cards (link,
-order, block a lost one). The driver's own tokens only (anyone else's: 404)."""
+order and activate on arrival, block a lost one). The driver's own tokens and orders only
+(anyone else's: 404)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
@@ -42,12 +43,15 @@ class TokenOutputSerializer(serializers.Serializer):
 class CardOrderOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.ChoiceField(
-        choices=CardOrder.Status.choices, help_text="requested → linked → shipped."
+        choices=CardOrder.Status.choices,
+        help_text="requested → linked → shipped → activated (by you, when the card arrives; "
+        "linked or shipped: the card does not charge yet).",
     )
     shipping_name = serializers.CharField()
     shipping_address = serializers.CharField()
     token_id = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
+    activated_at = serializers.DateTimeField(allow_null=True)
 
 
 class TokenListOutputSerializer(serializers.Serializer):
@@ -62,6 +66,19 @@ UID_AS_SENT = rf"^{_BLANK}[ :]*(?:[0-9A-Fa-f][ :]*){{8,20}}{_BLANK}$"
 VISUAL_NUMBER_AS_SENT = rf"^{_BLANK}[A-Za-z0-9](?:[A-Za-z0-9 \t\n\r-]*[A-Za-z0-9])?{_BLANK}$"
 
 
+def _visual_number_field() -> serializers.CharField:
+    return serializers.CharField(
+        max_length=64,
+        help_text="The number printed on the card: letters, digits, spaces and dashes.",
+        validators=[
+            RegexValidator(
+                VISUAL_NUMBER_AS_SENT,
+                "Enter the number printed on the card (letters, digits, spaces and dashes).",
+            )
+        ],
+    )
+
+
 class RfidLinkInputSerializer(JsonInputSerializer):
     uid = serializers.CharField(
         max_length=40,
@@ -72,16 +89,11 @@ class RfidLinkInputSerializer(JsonInputSerializer):
             )
         ],
     )
-    visual_number = serializers.CharField(
-        max_length=64,
-        help_text="The number printed on the card: letters, digits, spaces and dashes.",
-        validators=[
-            RegexValidator(
-                VISUAL_NUMBER_AS_SENT,
-                "Enter the number printed on the card (letters, digits, spaces and dashes).",
-            )
-        ],
-    )
+    visual_number = _visual_number_field()
+
+
+class CardActivateInputSerializer(JsonInputSerializer):
+    visual_number = _visual_number_field()
 
 
 def _no_input(request: Request) -> None:
@@ -148,6 +160,34 @@ class CardOrderApi(TokensApi):
         except DjangoValidationError as error:
             raise TokenConflict(" ".join(error.messages)) from None
         return Response(CardOrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
+
+
+class CardOrderActivateApi(TokensApi):
+    """Your ordered card arrived: the number printed on it activates it, and every operator is
+    told. Until then it does not charge. Activating it again changes nothing."""
+
+    @extend_schema(
+        request=CardActivateInputSerializer,
+        responses={
+            200: CardOrderOutputSerializer,
+            400: OpenApiResponse(
+                response=ApiErrorSerializer,
+                description="Not the number printed on the card, or the card is not posted yet.",
+            ),
+        },
+        operation_id="tokens_rfid_order_activate",
+    )
+    def post(self, request: Request, order_id: str) -> Response:
+        order = selectors.card_order_get(user=request.user, order_id=order_id)
+        serializer = CardActivateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            order = services.card_order_activate(
+                user=request.user, order_id=order.pk, **serializer.validated_data
+            )
+        except DjangoValidationError as error:
+            raise _invalid(error) from None
+        return Response(CardOrderOutputSerializer(order).data)
 
 
 class TokenBlockApi(TokensApi):

@@ -49,6 +49,20 @@ class AccountDeleteForm(forms.Form):
         return password
 
 
+class CardActivateForm(forms.Form):
+    """The number printed on the ordered card, typed by the driver who received it (one form
+    per order on the page: ids of their own)."""
+
+    def __init__(self, *args, order_id: int, **kwargs) -> None:
+        super().__init__(*args, auto_id=f"id_order{order_id}_%s", **kwargs)
+
+    visual_number = forms.CharField(
+        label=_("Number printed on the card"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
 class RfidLinkForm(forms.Form):
     """Link an RFID card the driver holds: its UID and the number printed on it. The service
     (token_rfid_link) validates and normalises both."""

@@ -159,14 +159,20 @@ class Token(models.Model):
 class CardOrder(models.Model):
     """A driver's order of an RFID card, shipped to the address on their profile.
 
-    requested (by the driver) -> linked (staff entered the card's uid: the RFID token exists) ->
-    shipped (staff posted it). The shipping address is a copy, kept as it was at the order.
+    requested (by the driver) -> linked (staff entered the card's uid: the RFID token exists,
+    not valid yet) -> shipped (staff posted it) -> activated (the driver, signed in, entered
+    the number printed on the card: it charges from then on). A card lost in the post is never
+    activated, so it never works for whoever finds it. The shipping address is a copy, kept
+    as it was at the order.
     """
 
     class Status(models.TextChoices):
         REQUESTED = "requested", _("requested")
         LINKED = "linked", _("card linked, to be posted")
-        SHIPPED = "shipped", _("shipped")
+        SHIPPED = "shipped", _("shipped, to be activated")
+        ACTIVATED = "activated", _("activated")
+
+    AWAITING_ACTIVATION = (Status.LINKED, Status.SHIPPED)
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="card_orders")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
@@ -178,6 +184,7 @@ class CardOrder(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     linked_at = models.DateTimeField(null=True, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("RFID card order")

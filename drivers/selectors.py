@@ -1,3 +1,5 @@
+from typing import TypeVar
+
 from django.db.models import QuerySet
 
 from drivers.models import CardOrder, DriverProfile, Token, User
@@ -17,8 +19,13 @@ def driver_language_get(*, user: User) -> str | None:
 
 
 def token_rfid_list(*, user: User) -> QuerySet[Token]:
-    """The driver's RFID cards, valid ones first, newest first."""
-    return Token.objects.filter(user=user, type=Token.Type.RFID).order_by("-valid", "-created_at")
+    """The driver's RFID cards, valid ones first, newest first, with the order of each ordered
+    card (`card_order`)."""
+    return (
+        Token.objects.filter(user=user, type=Token.Type.RFID)
+        .select_related("card_order")
+        .order_by("-valid", "-created_at")
+    )
 
 
 def token_list(*, user: User) -> QuerySet[Token]:
@@ -26,15 +33,29 @@ def token_list(*, user: User) -> QuerySet[Token]:
     return Token.objects.filter(user=user).order_by("type", "-valid", "-created_at", "-pk")
 
 
+Owned = TypeVar("Owned", Token, CardOrder)
+
+
 def token_get(*, user: User, token_id: int | str) -> Token:
     """The driver's own token; Token.DoesNotExist for anyone else's (callers answer 404)."""
+    return _own(Token, user=user, object_id=token_id)
+
+
+def card_order_get(*, user: User, order_id: int | str) -> CardOrder:
+    """The driver's own card order; CardOrder.DoesNotExist for anyone else's (404)."""
+    return _own(CardOrder, user=user, object_id=order_id)
+
+
+def _own(model: type[Owned], *, user: User, object_id: int | str) -> Owned:
+    """The driver's object by an id from a path: DoesNotExist for anyone else's, and for what
+    cannot be a database id."""
     try:
-        key = int(token_id)
+        key = int(object_id)
     except (TypeError, ValueError):
-        raise Token.DoesNotExist from None
+        raise model.DoesNotExist from None
     if not 0 < key < 2**63:
-        raise Token.DoesNotExist
-    return Token.objects.get(user=user, pk=key)
+        raise model.DoesNotExist
+    return model.objects.get(user=user, pk=key)
 
 
 def card_order_list(*, user: User) -> QuerySet[CardOrder]:

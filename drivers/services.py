@@ -95,11 +95,12 @@ def token_app_get_or_create(*, user: User) -> Token:
 
 
 @transaction.atomic
-def token_rfid_add(*, user: User, uid: str, visual_number: str = "") -> Token:
+def token_rfid_add(*, user: User, uid: str, visual_number: str = "", valid: bool = True) -> Token:
     """Link an RFID card to a driver. Real-time authorisation normally, allowed when the CPO
     cannot reach us (ALLOWED_OFFLINE). ValidationError when the uid is taken or malformed."""
     token = Token(
         user=user,
+        valid=valid,
         uid=uid.strip(),
         type=Token.Type.RFID,
         contract_id=_contract_id_for(user),
@@ -145,9 +146,10 @@ def rfid_card_clean(*, uid: str, visual_number: str) -> tuple[str, str]:
 
 
 @transaction.atomic
-def token_rfid_link(*, user: User, uid: str, visual_number: str) -> Token:
+def token_rfid_link(*, user: User, uid: str, visual_number: str, valid: bool = True) -> Token:
     """Link an RFID card the driver holds to their account, and tell the CPOs (after commit).
-    ValidationError (field uid) when the card is anyone's already."""
+    ValidationError (field uid) when the card is anyone's already. `valid` False: a card not
+    in the driver's hands yet (an order), activated later (`card_order_activate`)."""
     uid, visual_number = rfid_card_clean(uid=uid, visual_number=visual_number)
     taken = Token.objects.annotate(upper_uid=Upper("uid")).filter(
         upper_uid=uid, type=Token.Type.RFID
@@ -156,7 +158,7 @@ def token_rfid_link(*, user: User, uid: str, visual_number: str) -> Token:
         raise ValidationError({"uid": [_("This card is already linked to an account.")]})
     try:
         with transaction.atomic():
-            token = token_rfid_add(user=user, uid=uid, visual_number=visual_number)
+            token = token_rfid_add(user=user, uid=uid, visual_number=visual_number, valid=valid)
     except IntegrityError:  # linked at the same moment by another request
         raise ValidationError({"uid": [_("This card is already linked to an account.")]}) from None
     _push_later(token)
@@ -224,12 +226,15 @@ def card_order_request(*, user: User) -> CardOrder:
 
 @transaction.atomic
 def card_order_fulfil(*, order_id: int, uid: str, visual_number: str) -> CardOrder:
-    """Staff: the card for this order is picked; its uid creates the driver's RFID token.
-    ValidationError when the order is not open or the card is taken or malformed."""
+    """Staff: the card for this order is picked; its uid creates the driver's RFID token, not
+    valid until the driver activates it on arrival. ValidationError when the order is not open
+    or the card is taken or malformed."""
     order = CardOrder.objects.select_for_update().select_related("user").get(pk=order_id)
     if order.status != CardOrder.Status.REQUESTED:
         raise ValidationError(_("This order already has its card."))
-    order.token = token_rfid_link(user=order.user, uid=uid, visual_number=visual_number)
+    order.token = token_rfid_link(
+        user=order.user, uid=uid, visual_number=visual_number, valid=False
+    )
     order.status = CardOrder.Status.LINKED
     order.linked_at = timezone.now()
     order.save(update_fields=["token", "status", "linked_at"])
@@ -240,7 +245,7 @@ def card_order_fulfil(*, order_id: int, uid: str, visual_number: str) -> CardOrd
 def card_order_ship(*, order_id: int) -> CardOrder:
     """Staff: the linked card is in the post. Idempotent; ValidationError before it is linked."""
     order = CardOrder.objects.select_for_update().get(pk=order_id)
-    if order.status == CardOrder.Status.SHIPPED:
+    if order.status in (CardOrder.Status.SHIPPED, CardOrder.Status.ACTIVATED):
         return order
     if order.status != CardOrder.Status.LINKED:
         raise ValidationError(_("Enter the card's UID before shipping it."))
@@ -248,6 +253,40 @@ def card_order_ship(*, order_id: int) -> CardOrder:
     order.shipped_at = timezone.now()
     order.save(update_fields=["status", "shipped_at"])
     return order
+
+
+@transaction.atomic
+def card_order_activate(*, user: User, order_id: int, visual_number: str) -> CardOrder:
+    """The driver has the ordered card: the number printed on it makes it valid, and the CPOs
+    are told (after commit). Activating it again changes nothing. CardOrder.DoesNotExist for
+    anyone else's order; ValidationError (field visual_number) for another number, or when the
+    card is not linked yet. While the driver's tokens are blocked for unpaid invoices, the card
+    is blocked with them (valid once they are paid)."""
+    order = CardOrder.objects.select_for_update().get(pk=order_id, user=user)
+    if order.status == CardOrder.Status.ACTIVATED:
+        return order
+    if order.status not in CardOrder.AWAITING_ACTIVATION or order.token is None:
+        raise ValidationError({"visual_number": [_("This card is not posted to you yet.")]})
+    if _printed(visual_number) != _printed(order.token.visual_number):
+        raise ValidationError(
+            {"visual_number": [_("This is not the number printed on the card we posted.")]}
+        )
+    from billing.models import TokenBlock
+
+    if TokenBlock.objects.filter(token__user=user).exists():
+        TokenBlock.objects.get_or_create(token=order.token)
+    else:
+        token_valid_set(token=order.token, valid=True)
+        _push_later(order.token)
+    order.status = CardOrder.Status.ACTIVATED
+    order.activated_at = timezone.now()
+    order.save(update_fields=["status", "activated_at"])
+    return order
+
+
+def _printed(visual_number: str) -> str:
+    """A card number as compared: case, spaces and dashes as typed do not matter."""
+    return re.sub(r"[\s-]", "", visual_number).upper()
 
 
 def _token_issuer() -> str:

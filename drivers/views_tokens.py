@@ -1,5 +1,5 @@
 """The driver's charging tokens page (/account/tokens/): the app token, RFID cards (link one,
-order one, block a lost one) and card orders."""
+order one and activate it when it arrives, block a lost one) and card orders."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,15 +10,28 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from drivers import selectors, services
-from drivers.forms import RfidLinkForm
-from drivers.models import Token
+from drivers.forms import CardActivateForm, RfidLinkForm
+from drivers.models import CardOrder, Token
+
+MAX_ID = 2**63 - 1
 
 
-def _page(request: HttpRequest, form: RfidLinkForm | None = None, status: int = 200):
+def _page(
+    request: HttpRequest,
+    form: RfidLinkForm | None = None,
+    status: int = 200,
+    activate_form: tuple[int, CardActivateForm] | None = None,
+):
+    orders = list(selectors.card_order_list(user=request.user))
+    failed = dict([activate_form]) if activate_form else {}
+    for order in orders:  # the order whose activation failed keeps its form and errors
+        if order.status in CardOrder.AWAITING_ACTIVATION and order.token_id:
+            kept = failed.get(order.pk)
+            order.activate_form = kept if kept is not None else CardActivateForm(order_id=order.pk)
     context = {
         "app_token": services.token_app_get_or_create(user=request.user),
         "rfid_tokens": selectors.token_rfid_list(user=request.user),
-        "card_orders": selectors.card_order_list(user=request.user),
+        "card_orders": orders,
         "form": form or RfidLinkForm(),
     }
     return render(request, "drivers/tokens.html", context, status=status)
@@ -59,6 +72,34 @@ def card_order(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, _("Your card is ordered. We post it to your address."))
     return redirect("drivers:tokens")
+
+
+@login_required
+@require_POST
+def card_order_activate(request: HttpRequest, order_id: int) -> HttpResponse:
+    if order_id > MAX_ID:
+        raise Http404
+    form = CardActivateForm(request.POST, order_id=order_id)
+    if form.is_valid():
+        try:
+            order = services.card_order_activate(
+                user=request.user, order_id=order_id, **form.cleaned_data
+            )
+        except CardOrder.DoesNotExist:
+            raise Http404 from None
+        except ValidationError as error:
+            for message in error.message_dict.get("visual_number", error.messages):
+                form.add_error("visual_number", message)
+        else:
+            messages.success(
+                request,
+                _("Card %(number)s is activated. You can charge with it now.")
+                % {"number": order.token.visual_number},
+            )
+            return redirect("drivers:tokens")
+    elif not CardOrder.objects.filter(pk=order_id, user=request.user).exists():
+        raise Http404
+    return _page(request, status=400, activate_form=(order_id, form))
 
 
 @login_required

@@ -27,6 +27,11 @@ urlpatterns = [
     path("tokens", api_tokens.TokenListApi.as_view(), name="tokens"),
     path("tokens/rfid", api_tokens.RfidLinkApi.as_view(), name="token_rfid_link"),
     path("tokens/rfid/order", api_tokens.CardOrderApi.as_view(), name="token_rfid_order"),
+    path(
+        "tokens/rfid/orders/<str:order_id>/activate",
+        api_tokens.CardOrderActivateApi.as_view(),
+        name="token_rfid_order_activate",
+    ),
     path("tokens/<str:token_id>/block", api_tokens.TokenBlockApi.as_view(), name="token_block"),
     path("locations", LocationListApi.as_view(), name="locations"),
     path("locations/in-bounds", LocationBoundsApi.as_view(), name="locations_in_bounds"),

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from billing.models import TokenBlock
+from drivers import services
 from drivers.models import CardOrder, Token
 from tests.billing.cpo_tokens import TokensReceiver
 from tests.drivers.factories import DriverFactory, DriverProfileFactory, StaffFactory
@@ -194,7 +195,8 @@ def test_a_driver_orders_a_card_and_staff_fulfil_and_ship_it(
     order.refresh_from_db()
     assert order.status == "linked"
     assert (order.token.user, order.token.uid, order.token.type) == (driver, "A1B2C3D4E5F6", "RFID")
-    assert pushed(cpo_tokens) == [("A1B2C3D4E5F6", True)]
+    assert not order.token.valid  # not in the driver's hands yet
+    assert pushed(cpo_tokens) == [("A1B2C3D4E5F6", False)]
     twice = client.post(
         f"/admin/drivers/cardorder/{order.pk}/fulfil/",
         {"uid": "A1B2C3D4E5F7", "visual_number": "NL-EMS-778"},
@@ -239,6 +241,150 @@ def test_an_order_takes_no_input(driver):
 
     assert response.status_code == 400
     assert not CardOrder.objects.exists()
+
+
+# --- activating an ordered card when it arrives ---------------------------------------------
+
+
+@pytest.fixture
+def posted_card(driver):
+    """A card ordered by the driver, linked and posted by staff: not valid yet."""
+    DriverProfileFactory(user=driver)
+    order = services.card_order_request(user=driver)
+    services.card_order_fulfil(order_id=order.pk, uid="A1B2C3D4E5F6", visual_number="NL-EMS-777")
+    return services.card_order_ship(order_id=order.pk)
+
+
+def activate(user, order_id, body):
+    return api(user).post(f"/api/v1/tokens/rfid/orders/{order_id}/activate", body, format="json")
+
+
+def test_an_ordered_card_charges_only_once_the_driver_activates_it(
+    driver, posted_card, cpo_tokens, django_capture_on_commit_callbacks
+):
+    card = posted_card.token
+    listed = api(driver).get("/api/v1/tokens").json()
+    assert listed["card_orders"][0]["status"] == "shipped"
+    assert [t["valid"] for t in listed["tokens"] if t["id"] == card.pk] == [False]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        wrong = activate(driver, posted_card.pk, {"visual_number": "NL-EMS-778"})
+    assert wrong.status_code == 400
+    assert wrong.json()["error"]["fields"]["visual_number"] == [
+        "This is not the number printed on the card we posted."
+    ]
+    card.refresh_from_db()
+    assert not card.valid
+    assert cpo_tokens.received == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = activate(driver, posted_card.pk, {"visual_number": " nl ems 777 "})
+    assert done.status_code == 200, done.json()
+    assert done.json()["status"] == "activated"
+    assert done.json()["activated_at"]
+    card.refresh_from_db()
+    assert card.valid
+    assert pushed(cpo_tokens) == [("A1B2C3D4E5F6", True)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = activate(driver, posted_card.pk, {"visual_number": "NL-EMS-777"})
+    assert again.status_code == 200
+    assert len(cpo_tokens.received) == 1  # nothing changed: nothing pushed
+
+
+def test_the_page_activates_a_card_that_arrived(driver, driver_client, posted_card):
+    page = driver_client.get("/account/tokens/").content.decode()
+    action = f"/account/tokens/orders/{posted_card.pk}/activate/"
+    assert action in page
+    assert "not activated yet" in page
+    assert page.count('id="id_visual_number"') == 1  # the link form's; the order's has its own
+    assert f'id="id_order{posted_card.pk}_visual_number"' in page
+
+    wrong = driver_client.post(action, {"visual_number": "NL-EMS-1"})
+    assert wrong.status_code == 400
+    assert "This is not the number printed on the card we posted." in wrong.content.decode()
+
+    done = driver_client.post(action, {"visual_number": "nl-ems-777"}, follow=True)
+    assert "Card NL-EMS-777 is activated." in done.content.decode()
+    assert action not in done.content.decode()
+    posted_card.token.refresh_from_db()
+    assert posted_card.token.valid
+
+
+def test_a_card_activated_while_the_drivers_cards_are_blocked_for_debt_waits_for_payment(
+    driver, posted_card
+):
+    from billing.services.dunning import driver_standing_apply
+
+    blocked = TokenFactory(user=driver, valid=False)
+    TokenBlock.objects.create(token=blocked)
+
+    assert activate(driver, posted_card.pk, {"visual_number": "NL-EMS-777"}).status_code == 200
+
+    card = posted_card.token
+    card.refresh_from_db()
+    assert not card.valid
+    assert TokenBlock.objects.filter(token=card).exists()
+    driver_standing_apply(user_id=driver.pk)  # nothing unpaid any more
+    card.refresh_from_db()
+    assert card.valid
+
+
+def test_a_card_not_posted_yet_cannot_be_activated(driver):
+    DriverProfileFactory(user=driver)
+    order = services.card_order_request(user=driver)
+
+    response = activate(driver, order.pk, {"visual_number": "NL-EMS-777"})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["visual_number"] == [
+        "This card is not posted to you yet."
+    ]
+    order.refresh_from_db()
+    assert order.status == "requested"
+
+
+def test_another_drivers_order_is_not_activated(driver, driver_client, posted_card):
+    intruder = DriverFactory()
+    client = driver_client.__class__()
+    client.force_login(intruder)
+    body = {"visual_number": "NL-EMS-777"}
+
+    assert activate(intruder, posted_card.pk, body).status_code == 404
+    assert client.post(f"/account/tokens/orders/{posted_card.pk}/activate/", body).status_code == (
+        404
+    )
+    assert client.post(f"/account/tokens/orders/{posted_card.pk}/activate/", {}).status_code == 404
+    assert client.post(f"/account/tokens/orders/{'9' * 40}/activate/", body).status_code == 404
+    for order_id in ("abc", "9" * 40, "-1", "0"):
+        assert activate(driver, order_id, body).status_code == 404
+    posted_card.refresh_from_db()
+    assert posted_card.status == "shipped"
+    assert not posted_card.token.valid
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"visual_number": ""},
+        {"visual_number": "N" * 65},
+        {"visual_number": "<script>alert(1)</script>"},
+        {"visual_number": "NL-EMS-777\u0000"},
+        {"visual_number": ["NL-EMS-777"]},
+        {"visual_number": "NL-EMS-777", "uid": "A1B2C3D4E5F6"},
+        ["NL-EMS-777"],
+    ],
+    ids=["missing", "empty", "oversized", "hostile", "nul", "list", "unknown-field", "not-object"],
+)
+def test_bad_activation_input_is_refused_and_changes_nothing(driver, posted_card, body):
+    response = activate(driver, posted_card.pk, body)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] in ("invalid", "parse_error")
+    posted_card.refresh_from_db()
+    assert posted_card.status == "shipped"
+    assert not posted_card.token.valid
 
 
 # --- blocking a lost card -------------------------------------------------------------------
@@ -336,6 +482,12 @@ def test_without_sign_in_nothing_is_answered(client, api_client):
     )
     assert api_client.post("/api/v1/tokens/rfid/order", format="json").status_code == 401
     assert api_client.post(f"/api/v1/tokens/{card.pk}/block", format="json").status_code == 401
+    assert (
+        api_client.post(
+            "/api/v1/tokens/rfid/orders/1/activate", {"visual_number": "A1"}, format="json"
+        ).status_code
+        == 401
+    )
     assert client.get("/account/tokens/").status_code == 302
     assert client.post(f"/account/tokens/{card.pk}/block/").status_code in (302, 403)
     card.refresh_from_db()
