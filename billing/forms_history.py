@@ -33,12 +33,15 @@ class HistoryFilterForm(forms.Form):
 
     @classmethod
     def from_query(cls, query: QueryDict, *, strict: bool = False) -> "HistoryFilterForm":
-        """The form of the query's parameters. strict (the API): a parameter sent empty is
-        refused; the page's form sends its empty fields, meaning "not filtered"."""
+        """The form of the query's parameters. strict (the API): a parameter sent empty (or
+        blank: the form strips whitespace) is refused; the page's form sends its empty fields,
+        meaning "not filtered"."""
         form = cls({field: query.get(name, "") for field, name in PARAMETERS.items()})
         form.repeated = tuple(n for n in PARAMETERS.values() if len(query.getlist(n)) > 1)
         if strict:
-            form.empty = tuple(n for n in PARAMETERS.values() if n in query and not query[n])
+            form.empty = tuple(
+                n for n in PARAMETERS.values() if n in query and not query[n].strip()
+            )
         return form
 
     repeated: tuple[str, ...] = ()

@@ -128,6 +128,8 @@ def test_each_session_carries_place_and_price(driver, sessions):
         ("tz=Mars/Olympus", "tz"),
         ("month=", "month"),
         ("tz=", "tz"),
+        ("from=%C2%A0", "from"),  # a non-breaking space: blank, not "no filter"
+        ("to=%20%20", "to"),
         ("tz=../../etc/passwd", "tz"),
         ("tz=" + "x" * 65, "tz"),
     ],
