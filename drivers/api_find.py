@@ -157,7 +157,8 @@ CACHE_HEADERS = [
 
 
 def search_form_from_query(request: Request, *, excluded: tuple[str, ...]) -> LocationSearchForm:
-    """The search form of the query, refusing unknown, `excluded` and repeated parameters (400)."""
+    """The search form of the query, refusing unknown, `excluded`, repeated and blank parameters
+    (400): a parameter sent empty is a mistake, not "not filtered" (as on the history API)."""
     known = (set(LocationSearchForm.base_fields) - set(excluded)) | PAGING
     errors = {
         name: ["This parameter is unknown."] for name in request.query_params if name not in known
@@ -165,6 +166,8 @@ def search_form_from_query(request: Request, *, excluded: tuple[str, ...]) -> Lo
     for name, values in request.query_params.lists():
         if name in known and name != "standard" and len(values) > 1:
             errors[name] = ["Send this parameter once."]
+        elif name in known and any(not value.strip() for value in values):
+            errors[name] = ["Send a value, or leave the parameter out."]
     if errors:
         raise ValidationError(errors)
     form = LocationSearchForm(request.query_params, place_required=True, sort_corners=True)

@@ -132,6 +132,11 @@ def test_bad_bounds_are_refused_naming_them(app, query, field):
         ({"lat": "52"}, "non_field_errors"),
         ({}, "non_field_errors"),
         ({**NEAR, "min_lat": "52"}, "min_lat"),
+        ({**NEAR, "radius": ""}, "radius"),
+        ({**NEAR, "operator": "\u00a0"}, "operator"),
+        ({**NEAR, "available": " "}, "available"),
+        ({**NEAR, "standard": ""}, "standard"),
+        ({**NEAR, "offset": ""}, "offset"),
     ],
     ids=[
         "lat-not-a-number",
@@ -153,6 +158,11 @@ def test_bad_bounds_are_refused_naming_them(app, query, field):
         "lat-without-lng",
         "no-place",
         "bounds-on-the-near-search",
+        "radius-empty",
+        "operator-blank",
+        "available-blank",
+        "standard-empty",
+        "offset-empty",
     ],
 )
 def test_bad_parameters_are_refused_naming_them(app, cpo, query, field):
