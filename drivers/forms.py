@@ -55,6 +55,7 @@ class CardActivateForm(forms.Form):
 
     def __init__(self, *args, order_id: int, **kwargs) -> None:
         super().__init__(*args, auto_id=f"id_order{order_id}_%s", **kwargs)
+        self.order_id = order_id
 
     visual_number = forms.CharField(
         label=_("Number printed on the card"),

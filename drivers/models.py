@@ -172,8 +172,6 @@ class CardOrder(models.Model):
         SHIPPED = "shipped", _("shipped, to be activated")
         ACTIVATED = "activated", _("activated")
 
-    AWAITING_ACTIVATION = (Status.LINKED, Status.SHIPPED)
-
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="card_orders")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
     shipping_name = models.CharField(max_length=150)
@@ -200,6 +198,14 @@ class CardOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_status_display()}"
+
+    @property
+    def awaiting_activation(self) -> bool:
+        """Its card is linked (posted or not) and the driver has not activated it yet."""
+        return self.token_id is not None and self.status in (
+            self.Status.LINKED,
+            self.Status.SHIPPED,
+        )
 
 
 class Notification(models.Model):

@@ -265,7 +265,7 @@ def card_order_activate(*, user: User, order_id: int, visual_number: str) -> Car
     order = CardOrder.objects.select_for_update().get(pk=order_id, user=user)
     if order.status == CardOrder.Status.ACTIVATED:
         return order
-    if order.status not in CardOrder.AWAITING_ACTIVATION or order.token is None:
+    if not order.awaiting_activation:
         raise ValidationError({"visual_number": [_("This card is not posted to you yet.")]})
     if _printed(visual_number) != _printed(order.token.visual_number):
         raise ValidationError(

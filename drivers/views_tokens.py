@@ -13,21 +13,20 @@ from drivers import selectors, services
 from drivers.forms import CardActivateForm, RfidLinkForm
 from drivers.models import CardOrder, Token
 
-MAX_ID = 2**63 - 1
-
 
 def _page(
     request: HttpRequest,
     form: RfidLinkForm | None = None,
     status: int = 200,
-    activate_form: tuple[int, CardActivateForm] | None = None,
+    failed_activation: CardActivateForm | None = None,
 ):
     orders = list(selectors.card_order_list(user=request.user))
-    failed = dict([activate_form]) if activate_form else {}
     for order in orders:  # the order whose activation failed keeps its form and errors
-        if order.status in CardOrder.AWAITING_ACTIVATION and order.token_id:
-            kept = failed.get(order.pk)
-            order.activate_form = kept if kept is not None else CardActivateForm(order_id=order.pk)
+        if order.awaiting_activation:
+            if failed_activation is not None and failed_activation.order_id == order.pk:
+                order.activate_form = failed_activation
+            else:
+                order.activate_form = CardActivateForm(order_id=order.pk)
     context = {
         "app_token": services.token_app_get_or_create(user=request.user),
         "rfid_tokens": selectors.token_rfid_list(user=request.user),
@@ -77,16 +76,16 @@ def card_order(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def card_order_activate(request: HttpRequest, order_id: int) -> HttpResponse:
-    if order_id > MAX_ID:
-        raise Http404
-    form = CardActivateForm(request.POST, order_id=order_id)
+    try:
+        order = selectors.card_order_get(user=request.user, order_id=order_id)
+    except CardOrder.DoesNotExist:
+        raise Http404 from None
+    form = CardActivateForm(request.POST, order_id=order.pk)
     if form.is_valid():
         try:
             order = services.card_order_activate(
-                user=request.user, order_id=order_id, **form.cleaned_data
+                user=request.user, order_id=order.pk, **form.cleaned_data
             )
-        except CardOrder.DoesNotExist:
-            raise Http404 from None
         except ValidationError as error:
             for message in error.message_dict.get("visual_number", error.messages):
                 form.add_error("visual_number", message)
@@ -97,9 +96,7 @@ def card_order_activate(request: HttpRequest, order_id: int) -> HttpResponse:
                 % {"number": order.token.visual_number},
             )
             return redirect("drivers:tokens")
-    elif not CardOrder.objects.filter(pk=order_id, user=request.user).exists():
-        raise Http404
-    return _page(request, status=400, activate_form=(order_id, form))
+    return _page(request, status=400, failed_activation=form)
 
 
 @login_required

@@ -136,12 +136,7 @@ def _card_store(*, user, card: gateway.Card) -> tuple[CardSaved, str]:
         if existing.user_id != user.pk:
             raise CardSetupError(_("This card belongs to someone else."), code="mismatch")
         return CardSaved(existing), ""
-    fingerprint = card.fingerprint[:64]
-    earlier = (
-        PaymentMethod.objects.filter(user=user, fingerprint=fingerprint).first()
-        if fingerprint
-        else None
-    )
+    earlier = _card_same_number(user=user, card=card)
     if earlier and _same_expiry(earlier, card):
         return CardSaved(earlier, already_saved=True), card.id
     is_default = payment_method_usable_get(user=user) is None or bool(
@@ -160,7 +155,7 @@ def _card_store(*, user, card: gateway.Card) -> tuple[CardSaved, str]:
                 last4=card.last4[-4:],
                 exp_month=card.exp_month,
                 exp_year=card.exp_year,
-                fingerprint=fingerprint,
+                fingerprint=card.fingerprint[:64],
                 is_default=is_default,
             )
     except IntegrityError:
@@ -170,10 +165,17 @@ def _card_store(*, user, card: gateway.Card) -> tuple[CardSaved, str]:
 
 def _card_saved_before(*, user, card: gateway.Card) -> PaymentMethod | None:
     """The driver's stored copy of this card (same number and expiry), if any."""
-    if not card.fingerprint or PaymentMethod.objects.filter(stripe_id=card.id).exists():
+    if PaymentMethod.objects.filter(stripe_id=card.id).exists():
         return None
-    earlier = PaymentMethod.objects.filter(user=user, fingerprint=card.fingerprint[:64]).first()
+    earlier = _card_same_number(user=user, card=card)
     return earlier if earlier and _same_expiry(earlier, card) else None
+
+
+def _card_same_number(*, user, card: gateway.Card) -> PaymentMethod | None:
+    """The driver's stored card with this one's number (Stripe's fingerprint of it), if any."""
+    if not card.fingerprint:
+        return None
+    return PaymentMethod.objects.filter(user=user, fingerprint=card.fingerprint[:64]).first()
 
 
 def _same_expiry(method: PaymentMethod, card: gateway.Card) -> bool:
